@@ -1,0 +1,1 @@
+"""Beacon runtime services: plain Python libraries with one CLI (`beacon`)."""

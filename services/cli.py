@@ -1,0 +1,27 @@
+"""The `beacon` command: one entry point for every job, locally, in containers and in DAGs."""
+
+from __future__ import annotations
+
+import typer
+
+from services.core.cli import app as db_app
+from services.demo import demo_command
+from services.embeddings.cli import app as embed_app
+from services.jobs.cli import app as data_app
+from services.serving.cli import serve_command
+
+app = typer.Typer(
+    help="Beacon: MLOps platform jobs. Runs on embedded defaults unless configured "
+    "(see README: Configuration).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(data_app, name="data")
+app.add_typer(embed_app, name="embed")
+app.command("serve")(serve_command)
+app.command("demo")(demo_command)
+
+
+if __name__ == "__main__":
+    app()

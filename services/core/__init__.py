@@ -1,0 +1,1 @@
+"""Core pieces every service shares: settings, database, migrations, storage, logging."""

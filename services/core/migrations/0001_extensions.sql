@@ -1,0 +1,2 @@
+-- pgvector for embeddings; pg_trgm is not needed: full-text search uses built-in tsvector.
+CREATE EXTENSION IF NOT EXISTS vector;

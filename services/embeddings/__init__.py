@@ -1,0 +1,1 @@
+"""Embeddings service: encoder, chunking and the incremental refresh into pgvector."""

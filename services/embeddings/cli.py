@@ -1,0 +1,76 @@
+"""`beacon embed refresh`: the embeddings job (also the SageMaker Processing entry point)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.core.cli_support import ProgressPrinter, cli_job, setup
+from services.core.database import Database
+from services.core.errors import InputError
+from services.core.storage import Storage, parse_uri
+from services.embeddings.encoder import get_encoder
+from services.embeddings.refresh import refresh_embeddings
+from services.embeddings.settings import EmbeddingSettings
+
+app = typer.Typer(help="Embeddings: refresh document vectors in pgvector.", no_args_is_help=True)
+
+SOURCE_HELP = (
+    "A postings or resumes file (CSV/JSONL, optionally .gz), a folder of them, or an s3:// URI "
+    "of either. Its kind comes from the file name (containing 'posting' or 'resume'). Each "
+    "file is the full set of its kind: documents missing from it are deleted."
+)
+
+
+@app.command("refresh")
+@cli_job
+def refresh_command(
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help=SOURCE_HELP, show_default=False)
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(help="Only refresh these kinds (postings, resumes). Default: all."),
+    ] = None,
+    upsert_only: Annotated[
+        bool, typer.Option(help="Keep documents that are missing from --source files.")
+    ] = False,
+) -> None:
+    """Embed new and changed documents; unchanged ones are skipped by content hash.
+
+    Safe to rerun and to kill: every batch commits on its own, and a rerun picks up what is left.
+    """
+    settings = EmbeddingSettings()
+    setup(settings)
+    with Database.from_settings(settings) as db:
+        for uri in source or []:
+            _load_source(db, settings, uri, replace=not upsert_only)
+        encoder = get_encoder(settings)
+        stats = refresh_embeddings(
+            db, encoder, settings, kinds=kind or ("postings", "resumes"), progress=ProgressPrinter()
+        )
+    typer.echo(json.dumps(stats.as_dict(), indent=2))
+
+
+def _load_source(db: Database, settings: EmbeddingSettings, uri: str, *, replace: bool) -> None:
+    from services.jobs.store import load_file
+
+    storage = Storage(settings.aws_region)
+    files = storage.list(uri)
+    if not files:
+        raise InputError(f"--source {uri}: no files found")
+    with tempfile.TemporaryDirectory(prefix="beacon-source-") as tmp:
+        for file_uri in files:
+            name = Path(parse_uri(file_uri).key).name
+            kind = "postings" if "posting" in name.lower() else None
+            kind = kind or ("resumes" if "resume" in name.lower() else None)
+            if kind is None:
+                raise InputError(f"{name}: cannot tell postings from resumes by its name")
+            local = storage.download(file_uri, Path(tmp) / name)
+            with db.connection() as conn:
+                stats = load_file(conn, local, kind, replace=replace)
+            typer.echo(f"loaded {name}: {stats}", err=True)

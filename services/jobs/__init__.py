@@ -1,0 +1,1 @@
+"""Jobs workload: postings and resumes, their generator and loaders, retrieval and matching."""

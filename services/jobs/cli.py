@@ -1,0 +1,69 @@
+"""`beacon data ...`: generate the sample corpus and load postings/resumes files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from services.core.cli_support import cli_job, setup
+from services.core.database import Database
+from services.core.settings import CoreSettings
+
+app = typer.Typer(help="Jobs data: sample corpus and file loading.", no_args_is_help=True)
+
+Kind = Literal["postings", "resumes"]
+
+
+@app.command("generate")
+@cli_job
+def generate_command(
+    postings: Annotated[int, typer.Option(min=1, help="Number of job postings.")] = 5000,
+    resumes: Annotated[int, typer.Option(min=1, help="Number of resumes.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed; equal seeds give equal corpora.")] = 7,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write postings.jsonl/resumes.jsonl here instead of loading."),
+    ] = None,
+) -> None:
+    """Generate the deterministic sample corpus and load it (or write it to --out)."""
+    from services.jobs.corpus import generate_corpus, write_corpus
+    from services.jobs.store import upsert_postings, upsert_resumes
+
+    settings = CoreSettings()
+    setup(settings)
+    corpus = generate_corpus(n_postings=postings, n_resumes=resumes, seed=seed)
+    if out is not None:
+        paths = write_corpus(corpus, out)
+        typer.echo("wrote " + ", ".join(str(p) for p in paths))
+        return
+    with Database.from_settings(settings) as db, db.connection() as conn:
+        result = {
+            "postings": str(upsert_postings(conn, corpus.postings, replace=True)),
+            "resumes": str(upsert_resumes(conn, corpus.resumes, replace=True)),
+        }
+    typer.echo(json.dumps(result, indent=2))
+
+
+@app.command("load")
+@cli_job
+def load_command(
+    path: Annotated[Path, typer.Argument(help="CSV or JSONL file (optionally .gz).")],
+    kind: Annotated[str, typer.Option(help="postings or resumes.")],
+    replace: Annotated[
+        bool, typer.Option(help="The file is the full set: delete documents missing from it.")
+    ] = False,
+) -> None:
+    """Validate a whole file, then write it in one transaction (a bad row writes nothing)."""
+    from services.core.errors import InputError
+    from services.jobs.store import load_file
+
+    if kind not in ("postings", "resumes"):
+        raise InputError(f"--kind must be 'postings' or 'resumes', not {kind!r}")
+    settings = CoreSettings()
+    setup(settings)
+    with Database.from_settings(settings) as db, db.connection() as conn:
+        stats = load_file(conn, path, kind, replace=replace)
+    typer.echo(str(stats))

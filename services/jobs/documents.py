@@ -1,0 +1,103 @@
+"""Typed job postings and resumes, and the canonical text and content hash that get embedded."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Seniority = Literal["intern", "junior", "mid", "senior", "lead", "principal"]
+SENIORITY_LEVELS: tuple[str, ...] = ("intern", "junior", "mid", "senior", "lead", "principal")
+
+
+def _clean_skills(value: object) -> list[str]:
+    """Accept a list or a `;`/`,`/`|`-separated string; lower-case, trimmed, de-duplicated."""
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, list | tuple) else str(value).replace("|", ";")
+    if isinstance(items, str):
+        items = items.replace(",", ";").split(";")
+    seen: dict[str, None] = {}
+    for item in items:
+        skill = str(item).strip().lower()
+        if skill:
+            seen.setdefault(skill, None)
+    return list(seen)
+
+
+class JobPosting(BaseModel):
+    """One job posting as stored in `job_postings`."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    job_id: str = Field(min_length=1, max_length=128)
+    title: str = Field(min_length=1, max_length=300)
+    company: str = Field(min_length=1, max_length=300)
+    location: str = Field(min_length=1, max_length=200)
+    remote: bool = False
+    seniority: Seniority
+    role_family: str | None = None
+    skills: list[str] = Field(default_factory=list)
+    salary_min: int | None = Field(None, ge=0)
+    salary_max: int | None = Field(None, ge=0)
+    description: str = Field(min_length=1)
+    posted_at: date | None = None
+
+    @field_validator("skills", mode="before")
+    @classmethod
+    def _normalise_skills(cls, value: object) -> list[str]:
+        return _clean_skills(value)
+
+    @model_validator(mode="after")
+    def _salary_order(self) -> JobPosting:
+        if (
+            self.salary_min is not None
+            and self.salary_max is not None
+            and self.salary_min > self.salary_max
+        ):
+            raise ValueError("salary_min must not exceed salary_max")
+        return self
+
+
+class Resume(BaseModel):
+    """One resume as stored in `resumes`; role_family is the true label when known."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    resume_id: str = Field(min_length=1, max_length=128)
+    name: str | None = None
+    headline: str = Field(min_length=1, max_length=300)
+    summary: str = Field(min_length=1)
+    skills: list[str] = Field(default_factory=list)
+    years_experience: int | None = Field(None, ge=0, le=70)
+    location: str | None = None
+    seniority: Seniority | None = None
+    role_family: str | None = None
+
+    @field_validator("skills", mode="before")
+    @classmethod
+    def _normalise_skills(cls, value: object) -> list[str]:
+        return _clean_skills(value)
+
+
+def posting_text(posting: JobPosting) -> str:
+    """The text embedded for a posting: what a reader would use to judge fit."""
+    where = f"{posting.location} (remote)" if posting.remote else posting.location
+    skills = ", ".join(posting.skills)
+    return (
+        f"{posting.title} at {posting.company}. {posting.seniority.capitalize()} level, {where}.\n"
+        f"Skills: {skills}.\n{posting.description}"
+    )
+
+
+def resume_text(resume: Resume) -> str:
+    """The text embedded for a resume (the name is left out: it says nothing about fit)."""
+    skills = ", ".join(resume.skills)
+    return f"{resume.headline}.\nSkills: {skills}.\n{resume.summary}"
+
+
+def content_hash(text: str) -> str:
+    """Stable hash of a document's embedded text; equal text means no re-embedding."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

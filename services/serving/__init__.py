@@ -1,0 +1,1 @@
+"""Serving service: the FastAPI app with one router per workload."""

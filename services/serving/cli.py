@@ -1,0 +1,29 @@
+"""`beacon serve`: run the API with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from services.core.cli_support import cli_job, setup
+from services.serving.settings import ServingSettings
+
+
+@cli_job
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Bind address (default: BEACON_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: BEACON_PORT).")] = None,
+) -> None:
+    """Serve the API (jobs endpoints, /health, /ready, /metrics, /docs)."""
+    import uvicorn
+
+    settings = ServingSettings()
+    setup(settings)
+    uvicorn.run(
+        "services.serving.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,  # keep Beacon's logging configuration
+    )

@@ -1,0 +1,35 @@
+"""Settings of the API process (uvicorn locally, ECS Fargate or Lambda in AWS)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+
+from services.embeddings.settings import EmbeddingSettings
+
+
+class ServingSettings(EmbeddingSettings):
+    """API settings; inherits the embedding (query encoder) and core settings."""
+
+    host: str = Field("127.0.0.1", description="Address uvicorn binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port uvicorn listens on.")
+    answer_backend: Literal["extractive", "bedrock"] = Field(
+        "extractive",
+        description="Answer generator for /job_qa: local extractive, or Amazon Bedrock.",
+    )
+    bedrock_model_id: str = Field(
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        description="Bedrock model id used when answer_backend=bedrock.",
+    )
+    hnsw_ef_search: int = Field(
+        100, ge=10, le=1000, description="pgvector hnsw.ef_search for similarity queries."
+    )
+    max_top_k: int = Field(100, ge=1, le=1000, description="Largest top_k a request may ask.")
+
+
+@lru_cache(maxsize=1)
+def get_serving_settings() -> ServingSettings:
+    """Serving settings, read once per process."""
+    return ServingSettings()

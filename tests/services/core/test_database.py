@@ -1,0 +1,75 @@
+"""Database selection (URL, Secrets Manager, embedded) and pool behaviour on a real server."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import numpy as np
+import pytest
+from moto import mock_aws
+
+from services.core.database import Database, resolve_database_url, url_from_secret
+from services.core.errors import DatabaseUnavailable
+from services.core.settings import CoreSettings
+
+
+def test_explicit_url_wins(monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db.example:5432/beacon")
+    assert resolve_database_url(CoreSettings()) == "postgresql://u:p@db.example:5432/beacon"
+
+
+def test_secret_is_turned_into_a_tls_url(monkeypatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name="eu-west-1")
+        arn = client.create_secret(
+            Name="beacon/db",
+            SecretString=json.dumps(
+                {
+                    "host": "db.internal",
+                    "port": 5432,
+                    "username": "app",
+                    "password": "p@ss/word",
+                    "dbname": "beacon",
+                }
+            ),
+        )["ARN"]
+        url = url_from_secret(arn, "eu-west-1")
+        bad = client.create_secret(Name="beacon/bad", SecretString=json.dumps({"host": "x"}))
+        with pytest.raises(ValueError, match="missing keys: username, password"):
+            url_from_secret(bad["ARN"], "eu-west-1")
+    # The password is URL-quoted so special characters cannot break the URL.
+    assert url == "postgresql://app:p%40ss%2Fword@db.internal:5432/beacon?sslmode=require"
+
+
+def test_settings_never_print_the_database_url(monkeypatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:supersecret@h/db")
+    settings = CoreSettings()
+    assert "supersecret" not in repr(settings) and "supersecret" not in str(settings.model_dump())
+
+
+def test_embedded_default_survives_restart_of_the_process(tmp_path) -> None:
+    settings = CoreSettings(home=tmp_path / "home")
+    with Database.from_settings(settings) as db, db.connection() as conn:
+        conn.execute("CREATE TABLE keep_me (v vector(3))")
+        conn.execute("INSERT INTO keep_me VALUES (%s)", (np.array([1, 2, 3], dtype=np.float32),))
+    assert (tmp_path / "home" / "pgdata" / "PG_VERSION").exists()
+    from services.core.embedded import restart_embedded, stop_embedded
+
+    stop_embedded(settings.pgdata)
+    restart_embedded(settings.pgdata)
+    with Database.from_settings(settings) as db, db.connection() as conn:
+        value = conn.execute("SELECT v FROM keep_me").fetchone()[0].to_numpy()
+    assert np.allclose(value, [1, 2, 3])
+
+
+def test_unreachable_database_raises_database_unavailable(tmp_path) -> None:
+    db = Database(f"postgresql://nobody@/nothing?host={tmp_path}", timeout=1.0)
+    try:
+        assert db.ping() is False
+        with pytest.raises(DatabaseUnavailable, match="database unavailable"), db.connection():
+            pass
+    finally:
+        db.close()

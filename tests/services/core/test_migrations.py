@@ -1,0 +1,50 @@
+"""Migrations apply once, record their versions and are safe to rerun."""
+
+from __future__ import annotations
+
+import psycopg
+
+from services.core.migrations import apply_migrations, discover, migrate
+
+
+def test_migrations_are_recorded_and_idempotent(database_url: str) -> None:
+    versions = [m.version for m in discover()]
+    assert versions == sorted(versions) and versions, "migrations must exist and sort by name"
+    # The fixture already migrated: a second and third run apply nothing.
+    assert migrate(database_url) == []
+    with psycopg.connect(database_url) as conn:
+        assert apply_migrations(conn) == []
+        recorded = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]
+        ext = conn.execute(
+            "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+        ).fetchone()
+    assert recorded == versions
+    assert ext is not None and tuple(int(x) for x in ext[0].split(".")[:2]) >= (0, 8)
+
+
+def test_new_migration_file_is_applied_once(database_url: str, tmp_path) -> None:
+    for migration in discover():
+        (tmp_path / f"{migration.version}.sql").write_text(migration.sql)
+    (tmp_path / "9999_extra.sql").write_text("CREATE TABLE extra_table (id int PRIMARY KEY);")
+    with psycopg.connect(database_url) as conn:
+        assert apply_migrations(conn, tmp_path) == ["9999_extra"]
+        assert apply_migrations(conn, tmp_path) == []
+        assert conn.execute("SELECT to_regclass('extra_table')").fetchone()[0] == "extra_table"
+
+
+def test_failing_migration_leaves_nothing_behind(database_url: str, tmp_path) -> None:
+    for migration in discover():
+        (tmp_path / f"{migration.version}.sql").write_text(migration.sql)
+    (tmp_path / "9999_broken.sql").write_text(
+        "CREATE TABLE half_done (id int); SELECT * FROM no_such_table;"
+    )
+    with psycopg.connect(database_url) as conn:
+        try:
+            apply_migrations(conn, tmp_path)
+        except psycopg.errors.UndefinedTable:
+            pass
+        else:
+            raise AssertionError("a broken migration must raise")
+        assert conn.execute("SELECT to_regclass('half_done')").fetchone()[0] is None
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
+    assert "9999_broken" not in versions
