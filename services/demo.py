@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
 from typing import Annotated
 
@@ -71,8 +73,35 @@ def _serve(settings: ServingSettings, db: Database, encoder, host: str, port: in
     _say(f"serving on {base} (docs: {base}/docs); Ctrl-C stops and shuts the database down")
     print(EXAMPLES.format(base=base), file=sys.stderr, flush=True)
     app = create_app(settings, database=db, encoder=encoder)
-    # uvicorn turns SIGINT/SIGTERM into a graceful shutdown; the embedded server stops at exit.
-    uvicorn.run(app, host=host, port=port, log_config=None)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+    _graceful_server(config).run()
+    _say("stopped; shutting the embedded database down")
+
+
+def _graceful_server(config):
+    """A uvicorn server whose SIGINT/SIGTERM makes `run()` return instead of re-raising.
+
+    uvicorn re-raises the signal after its graceful shutdown, which would kill the process
+    before atexit stops the embedded PostgreSQL server; returning normally lets it stop.
+    """
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):
+            def stop(signum: int, frame: object) -> None:
+                # A second signal skips the wait for open connections.
+                self.force_exit = self.should_exit
+                self.should_exit = True
+
+            previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server(config)
 
 
 EXAMPLES = """
