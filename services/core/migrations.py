@@ -41,6 +41,11 @@ def apply_migrations(conn: psycopg.Connection, folder: Path | None = None) -> li
     An advisory lock serialises concurrent starts (API replicas, jobs), so each file runs once.
     """
     conn.autocommit = True
+    if not pending(conn, folder):
+        # Nothing to do, and nothing attempted: in AWS the app role may not create tables
+        # (the bootstrap Lambda migrates as the owner), so an up-to-date start must not try.
+        conn.autocommit = False
+        return []
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
@@ -63,6 +68,17 @@ def apply_migrations(conn: psycopg.Connection, folder: Path | None = None) -> li
         conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
         conn.autocommit = False
     return applied
+
+
+def pending(conn: psycopg.Connection, folder: Path | None = None) -> list[str]:
+    """Versions not yet recorded in schema_migrations (all of them on an empty database)."""
+    exists = conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0]
+    done = (
+        {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+        if exists
+        else set()
+    )
+    return [m.version for m in discover(folder) if m.version not in done]
 
 
 def migrate(url: str) -> list[str]:

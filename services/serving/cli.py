@@ -26,4 +26,5 @@ def serve_command(
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,  # keep Beacon's logging configuration
+        access_log=False,  # the app logs one JSON line per request itself
     )

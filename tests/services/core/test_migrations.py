@@ -48,3 +48,29 @@ def test_failing_migration_leaves_nothing_behind(database_url: str, tmp_path) ->
         assert conn.execute("SELECT to_regclass('half_done')").fetchone()[0] is None
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
     assert "9999_broken" not in versions
+
+
+def test_up_to_date_database_needs_no_create_rights(database_url: str) -> None:
+    """In AWS the app role cannot create tables; starting against a migrated DB must still work."""
+    from psycopg import sql
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS beacon_reader_test")
+        conn.execute("CREATE ROLE beacon_reader_test LOGIN")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        conn.execute("GRANT USAGE ON SCHEMA public TO beacon_reader_test")
+        conn.execute("GRANT SELECT ON schema_migrations TO beacon_reader_test")
+        dbname = conn.info.dbname
+    url = database_url.replace("postgres:@", "beacon_reader_test:@")
+    try:
+        assert migrate(url) == []
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("REVOKE ALL ON schema_migrations FROM beacon_reader_test"))
+            conn.execute(sql.SQL("REVOKE ALL ON SCHEMA public FROM beacon_reader_test"))
+            conn.execute(
+                sql.SQL("REVOKE ALL ON DATABASE {} FROM beacon_reader_test").format(
+                    sql.Identifier(dbname)
+                )
+            )
+            conn.execute("DROP ROLE beacon_reader_test")

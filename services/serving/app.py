@@ -1,0 +1,104 @@
+"""The FastAPI app factory: `uvicorn services.serving.app:create_app --factory`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from services.core.database import Database
+from services.embeddings.encoder import Encoder
+from services.jobs.answerers import Answerer, build_answerer
+from services.serving.context import ServingContext
+from services.serving.errors import install_error_handlers
+from services.serving.metrics import Metrics
+from services.serving.middleware import RequestMiddleware
+from services.serving.routers import health, jobs
+from services.serving.settings import ServingSettings, get_serving_settings
+
+log = logging.getLogger(__name__)
+
+#: Request bodies above this are refused before parsing (documents are capped far lower).
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_app(
+    settings: ServingSettings | None = None,
+    *,
+    database: Database | None = None,
+    encoder: Encoder | None = None,
+    answerer: Answerer | None = None,
+) -> FastAPI:
+    """Build the API.
+
+    Anything passed in (database, encoder, answerer) is used as is and left open at shutdown;
+    anything missing is created by the lifespan (database via `Database.from_settings`, which
+    migrates; the encoder from settings) and closed at shutdown. Called without settings, as
+    the uvicorn factory is, it also configures process logging from the settings.
+    """
+    if settings is None:
+        from services.core.logging import configure_logging
+
+        settings = get_serving_settings()
+        configure_logging(settings)
+
+    context: ServingContext
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(_open, context, database, encoder, answerer)
+        try:
+            yield
+        finally:
+            for resource in reversed(context.owned):
+                await run_in_threadpool(resource.close)
+            context.owned.clear()
+
+    app = FastAPI(
+        title="Beacon API",
+        summary="Job recommendations, job Q&A with citations and resume-job matching.",
+        version="0.1.0",
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
+    )
+    context = ServingContext(settings=settings, metrics=Metrics(lambda: context.db))
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(jobs.router)
+    app.add_middleware(RequestMiddleware, metrics=context.metrics)
+    return app
+
+
+def _open(
+    context: ServingContext,
+    database: Database | None,
+    encoder: Encoder | None,
+    answerer: Answerer | None,
+) -> None:
+    settings = context.settings
+    if database is None:
+        database = Database.from_settings(settings)
+        context.owned.append(database)
+    context.db = database
+    context.encoder = encoder if encoder is not None else _load_encoder(settings)
+    context.answerer = answerer or build_answerer(
+        settings.answer_backend,
+        context.encoder,
+        model_id=settings.bedrock_model_id,
+        region=settings.aws_region,
+    )
+    log.info(
+        "api ready to serve",
+        extra={"model": context.encoder.identity, "answer_backend": context.answerer.name},
+    )
+
+
+def _load_encoder(settings: ServingSettings) -> Any:
+    from services.embeddings.encoder import get_encoder
+
+    return get_encoder(settings)

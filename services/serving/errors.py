@@ -1,0 +1,96 @@
+"""Map domain errors to HTTP responses; validation errors never echo the submitted text."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from services.core.errors import BeaconError, DatabaseUnavailable, InputError
+from services.jobs.answerers import AnswerUnavailable
+from services.jobs.search import NotEmbedded, NotFound
+from services.serving.context import ServiceStarting
+from services.serving.middleware import route_template
+
+log = logging.getLogger(__name__)
+
+#: Seconds a client should wait before retrying a 503.
+RETRY_AFTER = "5"
+
+_STATUS: list[tuple[type[BaseException], int]] = [
+    (NotFound, 404),
+    (NotEmbedded, 409),
+    (InputError, 422),
+    (DatabaseUnavailable, 503),
+    (AnswerUnavailable, 503),
+    (ServiceStarting, 503),
+    (BeaconError, 400),
+]
+
+
+def top_k_error(top_k: int, max_top_k: int) -> RequestValidationError:
+    """The 422 for a top_k above the configured maximum (a setting, so not in the schema)."""
+    return RequestValidationError(
+        [
+            {
+                "type": "less_than_equal",
+                "loc": ("body", "top_k"),
+                "msg": f"Input should be less than or equal to {max_top_k}",
+                "input": top_k,
+                "ctx": {"le": max_top_k},
+            }
+        ]
+    )
+
+
+def _clean(error: dict[str, Any]) -> dict[str, Any]:
+    # `input` would echo resume text back (and into any proxy log); ctx can hold it too.
+    out = {"type": error.get("type"), "loc": list(error.get("loc", ())), "msg": error.get("msg")}
+    ctx = error.get("ctx")
+    if isinstance(ctx, dict):
+        safe = {k: v for k, v in ctx.items() if isinstance(v, int | float) and k != "error"}
+        if safe:
+            out["ctx"] = safe
+    return out
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse({"detail": [_clean(e) for e in exc.errors()]}, status_code=422)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    status = next(code for kind, code in _STATUS if isinstance(exc, kind))
+    if isinstance(exc, DatabaseUnavailable):
+        detail = "database unavailable"
+    elif isinstance(exc, AnswerUnavailable):
+        detail = "answer backend unavailable"
+    else:
+        detail = str(exc)
+    headers = {"Retry-After": RETRY_AFTER} if status == 503 else None
+    if status >= 500:
+        log.warning(
+            "request failed",
+            extra={
+                "route": route_template(request.scope),
+                "status": status,
+                "error": type(exc).__name__,
+            },
+        )
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    # A connection that dies outside Database.connection() (e.g. in a collector) still means
+    # the database is down for this request, not a bug.
+    return await _domain_error(request, DatabaseUnavailable("database unavailable"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on `app`."""
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(BeaconError, _domain_error)
+    app.add_exception_handler(psycopg.OperationalError, _operational_error)

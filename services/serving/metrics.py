@@ -1,0 +1,92 @@
+"""Prometheus metrics of the API: requests and latency per route, documents and embeddings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from services.core.database import Database
+from services.core.errors import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+_COUNTS_SQL = """
+SELECT 'postings', count(*), count(embedding) FROM job_postings
+UNION ALL SELECT 'resumes', count(*), count(embedding) FROM resumes
+UNION ALL SELECT 'chunks', count(*), count(*) FROM job_chunks
+"""
+
+
+class DocumentCollector(Collector):
+    """Document and embedded-document counts, read from the database at scrape time.
+
+    Counted on scrape rather than kept as a gauge because the embeddings job, not this
+    process, writes the rows. A scrape during an outage reports database_up 0 instead of failing.
+    """
+
+    def __init__(self, database: Callable[[], Database | None]) -> None:
+        self._database = database
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Yield the gauges (called by the registry on every scrape)."""
+        up = GaugeMetricFamily("beacon_database_up", "1 when the database answered the scrape.")
+        docs = GaugeMetricFamily("beacon_documents", "Stored documents by kind.", labels=["kind"])
+        embedded = GaugeMetricFamily(
+            "beacon_documents_embedded", "Documents with an embedding, by kind.", labels=["kind"]
+        )
+        db = self._database()
+        rows: list[tuple[str, int, int]] = []
+        if db is not None:
+            try:
+                with db.connection() as conn:
+                    conn.execute("SET LOCAL statement_timeout = '2s'")
+                    rows = conn.execute(_COUNTS_SQL).fetchall()
+            except DatabaseUnavailable:
+                rows = []
+            except Exception as exc:  # a scrape must never take the endpoint down
+                log.warning("document counts failed", extra={"error": type(exc).__name__})
+                rows = []
+        up.add_metric([], 1.0 if rows else 0.0)
+        for kind, total, with_vector in rows:
+            docs.add_metric([kind], float(total))
+            embedded.add_metric([kind], float(with_vector))
+        yield up
+        yield docs
+        yield embedded
+
+    def describe(self) -> list:
+        """Nothing up front: avoids a database query when the collector is registered."""
+        return []
+
+
+class Metrics:
+    """One registry per app, so several apps in one process (tests) do not collide."""
+
+    def __init__(self, database: Callable[[], Database | None]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "beacon_http_requests",
+            "HTTP requests by route template, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "beacon_http_request_duration_seconds",
+            "HTTP request latency by route template, method and status.",
+            ["route", "method", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.registry.register(DocumentCollector(database))
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one finished request."""
+        labels = (route, method, str(status))
+        self.requests.labels(*labels).inc()
+        self.latency.labels(*labels).observe(seconds)

@@ -1,0 +1,1 @@
+"""HTTP routers: operations (health, readiness, metrics) and one router per workload."""

@@ -1,0 +1,161 @@
+"""Request and response models of the jobs API (validation errors name the offending field)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from services.jobs.documents import Seniority
+from services.jobs.search import SearchFilters
+
+#: Pasted resumes and postings are a few hundred words; this bounds abuse, not real use.
+MAX_DOCUMENT_CHARS = 20_000
+ID_FIELD = {"min_length": 1, "max_length": 128}
+
+
+class _Request(BaseModel):
+    # Unknown fields are errors: a misspelt "topk" must not silently fall back to the default.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Filters(_Request):
+    """Posting filters; see `services.jobs.search.SearchFilters` for the exact semantics."""
+
+    location: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description='Case-insensitive part of the posting location ("berlin", "France"). '
+        "Remote postings name the country they hire in and match locations inside it.",
+    )
+    remote: bool | None = Field(None, description="true: remote only; false: on-site only.")
+    seniority: list[Seniority] | None = Field(
+        None, description="One level or a list of levels.", min_length=1
+    )
+    min_salary: int | None = Field(
+        None, ge=0, description="Keep postings whose salary_max is at least this."
+    )
+
+    @field_validator("seniority", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    def to_search(self) -> SearchFilters:
+        """The retrieval layer's filter object."""
+        return SearchFilters(
+            location=self.location,
+            remote=self.remote,
+            seniority=tuple(self.seniority or ()),
+            min_salary=self.min_salary,
+        )
+
+
+def _exactly_one(model: BaseModel, *names: str) -> None:
+    given = [n for n in names if getattr(model, n) is not None]
+    if len(given) != 1:
+        raise ValueError(f"provide exactly one of {' or '.join(names)}")
+
+
+class RecommendRequest(_Request):
+    """Recommend postings for a stored resume (by id) or for pasted resume text."""
+
+    resume_id: str | None = Field(None, **ID_FIELD)
+    text: str | None = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)
+    top_k: int = Field(10, ge=1, description="Results to return (at most max_top_k).")
+    filters: Filters | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RecommendRequest:
+        _exactly_one(self, "resume_id", "text")
+        return self
+
+
+class JobResult(BaseModel):
+    """A recommended posting; score is cosine similarity to the resume (1 = identical)."""
+
+    job_id: str
+    title: str
+    company: str
+    location: str
+    remote: bool
+    seniority: str
+    salary_min: int | None
+    salary_max: int | None
+    score: float
+
+
+class RecommendQuery(BaseModel):
+    """The request as understood; pasted text is summarised by length, never echoed."""
+
+    resume_id: str | None
+    text_chars: int | None
+    top_k: int
+    filters: dict[str, Any]
+
+
+class RecommendResponse(BaseModel):
+    """Postings best first, and the encoder that produced the vectors compared."""
+
+    query: RecommendQuery
+    results: list[JobResult]
+    model: str
+
+
+class QARequest(_Request):
+    """A question about the job postings."""
+
+    question: str = Field(min_length=3, max_length=1000)
+    top_k: int = Field(5, ge=1, description="Passages to answer from (at most max_top_k).")
+    filters: Filters | None = None
+
+
+class CitationOut(BaseModel):
+    """A passage the answer cites; score is its fused (reciprocal rank) retrieval score."""
+
+    job_id: str
+    title: str
+    company: str
+    chunk_no: int
+    snippet: str
+    score: float
+
+
+class QAResponse(BaseModel):
+    """Answer text citing job ids inline as [job-000123]; every cited id is in citations."""
+
+    answer: str
+    citations: list[CitationOut]
+    retrieval: dict[str, Any]
+
+
+class MatchRequest(_Request):
+    """A resume (stored id or text) and a posting (stored id or text) to compare."""
+
+    resume_id: str | None = Field(None, **ID_FIELD)
+    resume_text: str | None = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)
+    job_id: str | None = Field(None, **ID_FIELD)
+    job_text: str | None = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> MatchRequest:
+        _exactly_one(self, "resume_id", "resume_text")
+        _exactly_one(self, "job_id", "job_text")
+        return self
+
+
+class MatchFeatures(BaseModel):
+    """What the rule looked at: cosine similarity and Jaccard overlap of skill sets."""
+
+    similarity: float
+    skill_overlap: float
+
+
+class MatchResponse(BaseModel):
+    """Match decision; probability is calibrated P(same role family)."""
+
+    label: Literal["match", "no_match"]
+    probability: float
+    method: str
+    features: MatchFeatures
