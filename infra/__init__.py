@@ -1,0 +1,1 @@
+"""Beacon infrastructure as code: environment config, constructs and stacks (AWS CDK)."""

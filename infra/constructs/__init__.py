@@ -1,0 +1,1 @@
+"""Noun-named constructs, one AWS concern each; stacks compose them."""

@@ -1,0 +1,310 @@
+"""ApiService: the serving image on ECS Fargate behind an internal Application Load Balancer."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.constructs.experiment_tracking import ExperimentTracking
+from infra.constructs.network import PRIVATE
+from infra.constructs.service_images import pull_statements
+from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
+from infra.naming import bucket_arn, bucket_name, objects_arn, objects_finding
+from infra.retention import log_retention
+from infra.runtime_env import serving_environment
+
+CONTAINER_PORT = 8000
+HEALTH_CHECK_PATH = "/ready"
+READ_BUCKETS = ("data", "models")
+
+
+class ApiService(Construct):
+    """Fargate tasks running uvicorn, scaled on CPU and requests, rolled back on failure."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        vpc: ec2.IVpc,
+        image: ecr_assets.DockerImageAsset,
+        key: kms.IKey,
+        db_secret: secretsmanager.ISecret,
+        tracking: ExperimentTracking,
+        access_logs: s3.IBucket,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        serving = config.serving
+        self.environment = serving_environment(config, db_secret_arn=db_secret.secret_arn)
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            encryption_key=key,
+            retention=log_retention(config.log_retention_days),
+            removal_policy=removal_policy,
+        )
+        execution_role = self._execution_role(config, image, key)
+        task_role = self._task_role(config, key, db_secret, tracking)
+        task = ecs.FargateTaskDefinition(
+            self,
+            "Task",
+            cpu=serving.cpu,
+            memory_limit_mib=serving.memory_mib,
+            execution_role=execution_role.without_policy_updates(),
+            task_role=task_role.without_policy_updates(),
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        task.add_container(
+            "api",
+            image=ecs.ContainerImage.from_docker_image_asset(image),
+            environment=self.environment,
+            port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT)],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="api", log_group=self.log_group),
+            readonly_root_filesystem=False,
+            user="10001:10001",
+            health_check=ecs.HealthCheck(
+                command=[
+                    "CMD",
+                    "python",
+                    "-c",
+                    "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen("
+                    f"'http://127.0.0.1:{CONTAINER_PORT}/health', timeout=4).status == 200 else 1)",
+                ],
+                interval=Duration.seconds(30),
+                timeout=Duration.seconds(5),
+                retries=3,
+                start_period=Duration.seconds(90),
+            ),
+        )
+        acknowledge(
+            task,
+            [f"{AWS_SOLUTIONS}-ECS2"],
+            "The environment holds only non-secret settings (environment name, region, bucket "
+            "URI, secret ARN); the database password is read from Secrets Manager at start.",
+        )
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description=f"{config.prefix} API tasks: port {CONTAINER_PORT} from the ALB only",
+            allow_all_outbound=True,
+        )
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=self.cluster,
+            task_definition=task,
+            desired_count=serving.desired_tasks,
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            vpc_subnets=PRIVATE,
+            security_groups=[self.security_group],
+            assign_public_ip=False,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            health_check_grace_period=Duration.seconds(120),
+            enable_execute_command=False,
+        )
+        self._add_load_balancer(config, vpc, access_logs)
+        self._add_scaling(config)
+
+    def _execution_role(
+        self, config: EnvironmentConfig, image: ecr_assets.DockerImageAsset, key: kms.IKey
+    ) -> iam.Role:
+        role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description=f"{config.prefix} API: pulls the image and writes container logs",
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "ExecutionPolicy",
+            roles=[role],
+            statements=[
+                *pull_statements(image.repository.repository_arn),
+                iam.PolicyStatement(
+                    sid="ContainerLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[self.log_group.log_group_arn],
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            [f"{AWS_SOLUTIONS}-IAM5[Resource::*]"],
+            "Only ecr:GetAuthorizationToken uses Resource '*': the token is account-wide and the "
+            "action supports no resource-level permissions; pulls are limited to the asset repo.",
+        )
+        return role
+
+    def _task_role(
+        self,
+        config: EnvironmentConfig,
+        key: kms.IKey,
+        db_secret: secretsmanager.ISecret,
+        tracking: ExperimentTracking,
+    ) -> iam.Role:
+        role = iam.Role(
+            self,
+            "TaskRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description=f"{config.prefix} API: what the application itself may call",
+        )
+        names = [bucket_name(config, b) for b in READ_BUCKETS]
+        policy = iam.ManagedPolicy(
+            self,
+            "TaskPolicy",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="DatabaseSecret",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[db_secret.secret_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ListBuckets",
+                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                    resources=[bucket_arn(n) for n in names],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadObjects",
+                    actions=["s3:GetObject"],
+                    resources=[objects_arn(n) for n in names],
+                ),
+                iam.PolicyStatement(
+                    sid="DataKey", actions=["kms:Decrypt"], resources=[key.key_arn]
+                ),
+                *tracking.client_statements(write=False),
+            ],
+        )
+        acknowledge(
+            policy,
+            [objects_finding(n) for n in names],
+            "The API reads model artifacts and stored objects whose keys carry run ids and "
+            "versions; access is read-only and limited to this environment's named buckets.",
+        )
+        return role
+
+    def _add_load_balancer(
+        self, config: EnvironmentConfig, vpc: ec2.IVpc, access_logs: s3.IBucket
+    ) -> None:
+        serving = config.serving
+        self.alb_security_group = ec2.SecurityGroup(
+            self,
+            "AlbSecurityGroup",
+            vpc=vpc,
+            description=f"{config.prefix} internal ALB: reachable from the API Gateway VPC link",
+            allow_all_outbound=False,
+        )
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "Alb",
+            vpc=vpc,
+            internet_facing=False,
+            vpc_subnets=PRIVATE,
+            security_group=self.alb_security_group,
+            drop_invalid_header_fields=True,
+            deletion_protection=config.is_production,
+            idle_timeout=Duration.seconds(60),
+        )
+        self.load_balancer.log_access_logs(access_logs, prefix=config.prefix)
+        self.alb_security_group.add_egress_rule(
+            self.security_group, ec2.Port.tcp(CONTAINER_PORT), "to the API tasks"
+        )
+        self.security_group.add_ingress_rule(
+            self.alb_security_group, ec2.Port.tcp(CONTAINER_PORT), "from the internal ALB"
+        )
+        if serving.certificate_arn:
+            self.listener_port = 443
+            listener = self.load_balancer.add_listener(
+                "Https",
+                port=443,
+                protocol=elbv2.ApplicationProtocol.HTTPS,
+                certificates=[elbv2.ListenerCertificate.from_arn(serving.certificate_arn)],
+                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+                open=False,
+            )
+        else:
+            self.listener_port = 80
+            listener = self.load_balancer.add_listener(
+                "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=False
+            )
+            acknowledge(
+                self.load_balancer,
+                [
+                    *all_packs("ALBHttpToHttpsRedirection"),
+                    *all_packs("ELBv2ACMCertificateRequired"),
+                ],
+                "Internal ALB in private subnets, reachable only from the API Gateway VPC link's "
+                "security group; clients use TLS to API Gateway. Set serving.certificate_arn to "
+                "add an HTTPS listener.",
+            )
+        self.listener = listener
+        self.target_group = listener.add_targets(
+            "Api",
+            port=CONTAINER_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            targets=[self.service],
+            deregistration_delay=Duration.seconds(30),
+            health_check=elbv2.HealthCheck(
+                path=HEALTH_CHECK_PATH,
+                healthy_http_codes="200",
+                interval=Duration.seconds(15),
+                timeout=Duration.seconds(5),
+                healthy_threshold_count=2,
+                unhealthy_threshold_count=3,
+            ),
+        )
+        if not config.is_production:
+            acknowledge(
+                self.load_balancer,
+                all_packs("ELBDeletionProtectionEnabled"),
+                f"{config.name} must be destroyable with `make destroy`; prod enables ALB "
+                "deletion protection.",
+            )
+
+    def allow_from(self, peer: ec2.ISecurityGroup, description: str) -> None:
+        """Let one security group reach the ALB listener."""
+        self.alb_security_group.add_ingress_rule(
+            peer, ec2.Port.tcp(self.listener_port), description
+        )
+
+    def _add_scaling(self, config: EnvironmentConfig) -> None:
+        serving = config.serving
+        scaling = self.service.auto_scale_task_count(
+            min_capacity=serving.min_tasks, max_capacity=serving.max_tasks
+        )
+        scaling.scale_on_cpu_utilization(
+            "Cpu",
+            target_utilization_percent=serving.cpu_target_percent,
+            scale_in_cooldown=Duration.seconds(300),
+            scale_out_cooldown=Duration.seconds(60),
+        )
+        scaling.scale_on_request_count(
+            "Requests",
+            requests_per_target=serving.requests_per_target,
+            target_group=self.target_group,
+            scale_in_cooldown=Duration.seconds(300),
+            scale_out_cooldown=Duration.seconds(60),
+        )

@@ -1,0 +1,119 @@
+"""ContainerFunction: a container-image Lambda hardened the same way everywhere."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.network import PRIVATE
+from infra.retention import log_retention
+
+
+class ContainerFunction(Construct):
+    """Lambda in private subnets with its own role, encrypted logs, a DLQ and reserved concurrency.
+
+    The role takes no implicit grants: every permission is an explicit statement in this
+    function's customer-managed policy (see `grant`), so reviews read one document.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.DockerImageCode,
+        description: str,
+        environment: dict[str, str],
+        vpc: ec2.IVpc,
+        key: kms.IKey,
+        baseline_policy: iam.IManagedPolicy,
+        log_retention_days: int,
+        removal_policy: RemovalPolicy,
+        timeout: Duration,
+        memory_mib: int = 512,
+        reserved_concurrency: int = 1,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=description,
+            managed_policies=[baseline_policy],
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            encryption_key=key,
+            retention=log_retention(log_retention_days),
+            removal_policy=removal_policy,
+        )
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            data_key_reuse=Duration.hours(1),
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description=f"{description} (egress only)",
+            allow_all_outbound=True,
+        )
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="OwnLogGroup",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[self.log_group.log_group_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="DeadLetterQueue",
+                    actions=["sqs:SendMessage"],
+                    resources=[self.dead_letters.queue_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="EncryptionKey",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[key.key_arn],
+                ),
+            ],
+        )
+        self.function = lambda_.DockerImageFunction(
+            self,
+            "Function",
+            code=code,
+            description=description,
+            role=self.role.without_policy_updates(),
+            environment=environment,
+            vpc=vpc,
+            vpc_subnets=PRIVATE,
+            security_groups=[self.security_group],
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            dead_letter_queue=self.dead_letters,
+            reserved_concurrent_executions=reserved_concurrency,
+            tracing=lambda_.Tracing.ACTIVE,
+            timeout=timeout,
+            memory_size=memory_mib,
+            architecture=lambda_.Architecture.X86_64,
+        )
+        # Without this the function could start before its policy exists and fail its first run.
+        self.function.node.add_dependency(self.policy)
+
+    def grant(self, *statements: iam.PolicyStatement) -> None:
+        """Add explicit permissions to this function's policy."""
+        self.policy.add_statements(*statements)

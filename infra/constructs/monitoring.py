@@ -1,0 +1,215 @@
+"""Monitoring: one CloudWatch dashboard per environment and the alarms that page people."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.constructs.api_service import ApiService
+from infra.constructs.lambda_api import LambdaApi
+from infra.constructs.public_api import STAGE
+
+FIVE_MINUTES = Duration.minutes(5)
+AT_LEAST = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+# Names of the metrics Beacon's own code publishes (Embedded Metric Format) in Beacon/<env>.
+MODEL_METRICS = ("ModelRocAuc", "DriftShareOfDriftedColumns", "EmbeddingsRefreshed")
+PROCESSING_FAILURES = "ProcessingJobFailures"
+PIPELINE_FAILURES = "PipelineFailures"
+
+
+class Monitoring(Construct):
+    """Dashboard `beacon-<env>` plus alarms whose actions publish to the alarm topic."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        api_name: str,
+        database: rds.IDatabaseInstance,
+        alarm_topic: sns.ITopic,
+        service: ApiService | None = None,
+        lambda_api: LambdaApi | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._action = cw_actions.SnsAction(alarm_topic)
+        self.alarms: list[cw.Alarm] = []
+        thresholds = config.alarms
+        namespace = config.metrics_namespace
+        api = {"ApiName": api_name, "Stage": STAGE}
+
+        def api_metric(name: str, statistic: str) -> cw.Metric:
+            return cw.Metric(
+                namespace="AWS/ApiGateway",
+                metric_name=name,
+                dimensions_map=api,
+                statistic=statistic,
+                period=FIVE_MINUTES,
+                label=f"{name} {statistic}",
+            )
+
+        def own_metric(name: str, statistic: str = "Sum") -> cw.Metric:
+            return cw.Metric(
+                namespace=namespace, metric_name=name, statistic=statistic, period=FIVE_MINUTES
+            )
+
+        latency = [api_metric("Latency", p) for p in ("p50", "p95", "p99")]
+        errors = [api_metric("4XXError", "Sum"), api_metric("5XXError", "Sum")]
+        rds_metrics = [
+            database.metric_cpu_utilization(period=FIVE_MINUTES),
+            database.metric_database_connections(period=FIVE_MINUTES),
+            database.metric_free_storage_space(period=FIVE_MINUTES),
+        ]
+        self._alarm("Api5xx", errors[1], thresholds.api_5xx_per_5min, "API 5xx responses")
+        self._alarm("ApiLatencyP99", latency[2], thresholds.api_p99_latency_ms, "API p99 latency")
+        self._alarm("RdsCpu", rds_metrics[0], thresholds.rds_cpu_percent, "database CPU %")
+        self._alarm(
+            "RdsConnections",
+            rds_metrics[1],
+            thresholds.rds_max_connections,
+            "database connections",
+        )
+        self._alarm(
+            "RdsFreeStorage",
+            rds_metrics[2],
+            thresholds.rds_free_storage_gib * 1024**3,
+            "database free storage (bytes)",
+            comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+        )
+        processing = own_metric(PROCESSING_FAILURES)
+        pipelines = own_metric(PIPELINE_FAILURES)
+        self._alarm("ProcessingFailures", processing, thresholds.processing_failures, "jobs failed")
+        self._alarm("DagFailures", pipelines, thresholds.dag_failures, "DAG runs failed")
+        compute_widgets = self._compute(config, service, lambda_api)
+        model_widgets = [
+            cw.GraphWidget(
+                title=name,
+                width=8,
+                left=[
+                    cw.MathExpression(
+                        expression=(
+                            f"SEARCH('{{{namespace},Workload}} MetricName=\"{name}\"', "
+                            "'Average', 3600)"
+                        ),
+                        label=name,
+                        period=Duration.hours(1),
+                    )
+                ],
+            )
+            for name in MODEL_METRICS
+        ]
+        self.dashboard = cw.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=config.prefix,
+            default_interval=Duration.days(1),
+            widgets=[
+                [
+                    cw.GraphWidget(title="API latency (ms)", width=12, left=latency),
+                    cw.GraphWidget(title="API 4xx / 5xx", width=12, left=errors),
+                ],
+                compute_widgets,
+                [
+                    cw.GraphWidget(title="RDS CPU %", width=8, left=[rds_metrics[0]]),
+                    cw.GraphWidget(title="RDS connections", width=8, left=[rds_metrics[1]]),
+                    cw.GraphWidget(title="RDS free storage", width=8, left=[rds_metrics[2]]),
+                ],
+                [
+                    cw.GraphWidget(title="Processing job failures", width=12, left=[processing]),
+                    cw.GraphWidget(title="DAG run failures", width=12, left=[pipelines]),
+                ],
+                model_widgets,
+                [cw.AlarmStatusWidget(title="Alarms", width=24, alarms=self.alarms)],
+            ],
+        )
+
+    def _compute(
+        self, config: EnvironmentConfig, service: ApiService | None, lambda_api: LambdaApi | None
+    ) -> list[cw.IWidget]:
+        thresholds = config.alarms
+        if service is not None:
+            cpu = service.service.metric_cpu_utilization(period=FIVE_MINUTES)
+            memory = service.service.metric_memory_utilization(period=FIVE_MINUTES)
+            running = cw.Metric(
+                namespace="ECS/ContainerInsights",
+                metric_name="RunningTaskCount",
+                dimensions_map={
+                    "ClusterName": service.cluster.cluster_name,
+                    "ServiceName": service.service.service_name,
+                },
+                statistic="Minimum",
+                period=FIVE_MINUTES,
+            )
+            self._alarm("EcsCpu", cpu, thresholds.ecs_cpu_percent, "API tasks CPU %")
+            self._alarm("EcsMemory", memory, thresholds.ecs_memory_percent, "API tasks memory %")
+            self._alarm(
+                "EcsRunningTasks",
+                running,
+                config.serving.min_tasks,
+                "running API tasks",
+                comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+                missing=cw.TreatMissingData.BREACHING,
+            )
+            return [
+                cw.GraphWidget(title="ECS CPU %", width=8, left=[cpu]),
+                cw.GraphWidget(title="ECS memory %", width=8, left=[memory]),
+                cw.GraphWidget(title="ECS running tasks", width=8, left=[running]),
+            ]
+        assert lambda_api is not None
+        function = lambda_api.function
+        lambda_errors = function.metric_errors(period=FIVE_MINUTES)
+        self._alarm("LambdaApiErrors", lambda_errors, thresholds.api_5xx_per_5min, "API errors")
+        return [
+            cw.GraphWidget(
+                title="API Lambda duration (ms)",
+                width=8,
+                left=[
+                    function.metric_duration(period=FIVE_MINUTES, statistic=p)
+                    for p in ("p50", "p99")
+                ],
+            ),
+            cw.GraphWidget(title="API Lambda errors", width=8, left=[lambda_errors]),
+            cw.GraphWidget(
+                title="API Lambda concurrency",
+                width=8,
+                left=[
+                    function.metric(
+                        "ConcurrentExecutions", period=FIVE_MINUTES, statistic="Maximum"
+                    ),
+                    function.metric_throttles(period=FIVE_MINUTES),
+                ],
+            ),
+        ]
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cw.IMetric,
+        threshold: float,
+        what: str,
+        *,
+        comparison: cw.ComparisonOperator = AT_LEAST,
+        missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
+    ) -> cw.Alarm:
+        alarm = cw.Alarm(
+            self,
+            construct_id,
+            alarm_name=f"{self._config.prefix}-{construct_id}",
+            alarm_description=f"Beacon {self._config.name}: {what} crossed {threshold}",
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=comparison,
+            treat_missing_data=missing,
+        )
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarms.append(alarm)
+        return alarm

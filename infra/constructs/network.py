@@ -1,0 +1,167 @@
+"""Network: a two-AZ VPC with public, private and isolated subnets, endpoints and flow logs."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
+from infra.retention import log_retention
+
+PRIVATE = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+ISOLATED = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+
+# Interface endpoints keep AWS API traffic of private tasks off the NAT gateways.
+INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
+    "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
+    "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+    "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    "SageMakerApi": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
+}
+
+
+class Network(Construct):
+    """The VPC every Beacon workload runs in."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        key: kms.IKey,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(config.vpc_cidr),
+            availability_zones=list(config.availability_zones),
+            nat_gateways=1 if config.nat == "single" else len(config.availability_zones),
+            restrict_default_security_group=True,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="public",
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=24,
+                    map_public_ip_on_launch=False,
+                ),
+                ec2.SubnetConfiguration(
+                    name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
+                ),
+                ec2.SubnetConfiguration(
+                    name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+                ),
+            ],
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
+            },
+        )
+        # One group for all endpoints, open on 443 to the VPC's literal CIDR only.
+        self.endpoint_security_group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=self.vpc,
+            description=f"{config.prefix} interface endpoints: HTTPS from inside the VPC",
+            allow_all_outbound=False,
+        )
+        self.endpoint_security_group.add_ingress_rule(
+            ec2.Peer.ipv4(config.vpc_cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
+        )
+        for name, service in INTERFACE_ENDPOINTS.items():
+            self.vpc.add_interface_endpoint(
+                name,
+                service=service,
+                subnets=PRIVATE,
+                private_dns_enabled=True,
+                security_groups=[self.endpoint_security_group],
+                open=False,
+            )
+        self._add_flow_logs(config, key, removal_policy)
+        self.lambda_baseline = self._lambda_baseline_policy()
+        acknowledge(
+            self.vpc,
+            all_packs("VPCNoUnrestrictedRouteToIGW"),
+            "Only the public subnets route 0.0.0.0/0 to the internet gateway, and they hold "
+            "nothing but the NAT gateways: no instance there gets a public IP.",
+        )
+
+    def _add_flow_logs(
+        self, config: EnvironmentConfig, key: kms.IKey, removal_policy: RemovalPolicy
+    ) -> None:
+        log_group = logs.LogGroup(
+            self,
+            "FlowLogs",
+            encryption_key=key,
+            retention=log_retention(config.log_retention_days),
+            removal_policy=removal_policy,
+        )
+        role = iam.Role(
+            self,
+            "FlowLogsRole",
+            assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
+            description="Delivers VPC flow logs to their log group",
+        )
+        iam.ManagedPolicy(
+            self,
+            "FlowLogsPolicy",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=[
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogStreams",
+                    ],
+                    resources=[log_group.log_group_arn],
+                ),
+                iam.PolicyStatement(actions=["iam:PassRole"], resources=[role.role_arn]),
+            ],
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                log_group, role.without_policy_updates()
+            ),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+
+    def _lambda_baseline_policy(self) -> iam.ManagedPolicy:
+        policy = iam.ManagedPolicy(
+            self,
+            "LambdaBaseline",
+            description="What every Beacon Lambda in the VPC needs: ENIs and X-Ray traces",
+            statements=[
+                iam.PolicyStatement(
+                    sid="VpcNetworkInterfaces",
+                    actions=[
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeSubnets",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    sid="XRayTraces",
+                    actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                    resources=["*"],
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            [f"{AWS_SOLUTIONS}-IAM5[Resource::*]"],
+            "EC2 network-interface actions used by Lambda in a VPC and X-Ray trace uploads "
+            "support no resource-level permissions, so AWS documents Resource '*' for them.",
+        )
+        return policy

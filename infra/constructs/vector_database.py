@@ -1,0 +1,236 @@
+"""VectorDatabase: RDS PostgreSQL 17 (pgvector) in isolated subnets, with rotated secrets."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_backup as backup
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.constructs.network import ISOLATED, PRIVATE
+from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
+from infra.retention import database_removal, log_retention
+
+ENGINE = rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17_9)
+MASTER_USERNAME = "beacon_admin"
+# Characters that break connection strings or shell quoting in rotation Lambdas.
+EXCLUDED_PASSWORD_CHARS = " %+~`#$&*()|[]{}:;<>?!'/@\"\\,="  # noqa: S105 - not a password
+EXPORTED_LOGS = ("postgresql", "upgrade")
+
+
+class VectorDatabase(Construct):
+    """The PostgreSQL + pgvector database of every Beacon workload."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        vpc: ec2.IVpc,
+        key: kms.IKey,
+        log_removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        db = config.database
+        self.port = db.port
+        self.database_name = db.name
+        self.app_username = db.app_username
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description=f"{config.prefix} PostgreSQL: ingress only from named client groups",
+            allow_all_outbound=False,
+        )
+        parameters = rds.ParameterGroup(
+            self,
+            "Parameters",
+            engine=ENGINE,
+            description=f"{config.prefix} PostgreSQL 17: TLS only, slow-query logging",
+            parameters={
+                "rds.force_ssl": "1",
+                "log_min_duration_statement": "1000",
+                "log_connections": "1",
+                "log_disconnections": "1",
+            },
+        )
+        identifier = f"{config.prefix}-postgres"
+        # Created here rather than by RDS so that they are KMS-encrypted and expire.
+        log_groups = [
+            logs.LogGroup(
+                self,
+                f"Logs{name.title()}",
+                log_group_name=f"/aws/rds/instance/{identifier}/{name}",
+                encryption_key=key,
+                retention=log_retention(config.log_retention_days),
+                removal_policy=log_removal_policy,
+            )
+            for name in EXPORTED_LOGS
+        ]
+        self.instance = rds.DatabaseInstance(
+            self,
+            "Instance",
+            instance_identifier=identifier,
+            engine=ENGINE,
+            instance_type=ec2.InstanceType(db.instance_class),
+            vpc=vpc,
+            vpc_subnets=ISOLATED,
+            security_groups=[self.security_group],
+            port=db.port,
+            database_name=db.name,
+            credentials=rds.Credentials.from_generated_secret(
+                MASTER_USERNAME,
+                encryption_key=key,
+                exclude_characters=EXCLUDED_PASSWORD_CHARS,
+            ),
+            parameter_group=parameters,
+            storage_type=rds.StorageType.GP3,
+            allocated_storage=db.allocated_storage_gib,
+            max_allocated_storage=db.max_allocated_storage_gib,
+            storage_encrypted=True,
+            storage_encryption_key=key,
+            multi_az=db.multi_az,
+            publicly_accessible=False,
+            iam_authentication=True,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            backup_retention=Duration.days(db.backup_retention_days),
+            delete_automated_backups=not config.is_production,
+            copy_tags_to_snapshot=True,
+            deletion_protection=db.deletion_protection,
+            removal_policy=database_removal(config),
+            monitoring_interval=Duration.seconds(60),
+            cloudwatch_logs_exports=list(EXPORTED_LOGS),
+            ca_certificate=rds.CaCertificate.RDS_CA_RSA2048_G1,
+            preferred_backup_window="03:00-04:00",
+            preferred_maintenance_window="sun:04:30-sun:05:30",
+        )
+        for log_group in log_groups:
+            self.instance.node.add_dependency(log_group)
+        assert self.instance.secret is not None
+        self.master_secret: secretsmanager.ISecret = self.instance.secret
+        app_secret = rds.DatabaseSecret(
+            self,
+            "AppSecret",
+            username=db.app_username,
+            dbname=db.name,
+            encryption_key=key,
+            exclude_characters=EXCLUDED_PASSWORD_CHARS,
+        )
+        # The attachment adds host, port and engine: the RDS-style JSON the services read.
+        self.app_secret: secretsmanager.ISecret = app_secret.attach(self.instance)
+        self.rotation_security_group = ec2.SecurityGroup(
+            self,
+            "RotationSecurityGroup",
+            vpc=vpc,
+            description=f"{config.prefix} secret-rotation Lambdas",
+            allow_all_outbound=True,
+        )
+        self.allow_from(self.rotation_security_group, "secret rotation")
+        self.rotations = [
+            secret.add_rotation_schedule(
+                f"{name}Rotation",
+                automatically_after=Duration.days(db.secret_rotation_days),
+                hosted_rotation=secretsmanager.HostedRotation.postgre_sql_single_user(
+                    vpc=vpc,
+                    vpc_subnets=PRIVATE,
+                    security_groups=[self.rotation_security_group],
+                    exclude_characters=EXCLUDED_PASSWORD_CHARS,
+                ),
+            )
+            for name, secret in (("Master", self.master_secret), ("App", self.app_secret))
+        ]
+        self._protect(config, key)
+
+    def allow_from(self, peer: ec2.SecurityGroup, description: str) -> None:
+        """Open the database port to one security group (and nothing else).
+
+        The rule lives in the client's stack, so later stacks can add clients without the
+        data stack depending on them.
+        """
+        if Stack.of(peer) is Stack.of(self):
+            self.security_group.add_ingress_rule(
+                peer, ec2.Port.tcp(self.port), f"PostgreSQL from {description}"
+            )
+            return
+        ec2.CfnSecurityGroupIngress(
+            peer,
+            "DatabaseIngress",
+            group_id=self.security_group.security_group_id,
+            source_security_group_id=peer.security_group_id,
+            ip_protocol="tcp",
+            from_port=self.port,
+            to_port=self.port,
+            description=f"PostgreSQL from {description}",
+        )
+
+    def _protect(self, config: EnvironmentConfig, key: kms.IKey) -> None:
+        if config.is_production or config.name == "staging":
+            vault = backup.BackupVault(
+                self,
+                "BackupVault",
+                encryption_key=key,
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+            plan = backup.BackupPlan(
+                self,
+                "BackupPlan",
+                backup_vault=vault,
+                backup_plan_rules=[
+                    backup.BackupPlanRule(
+                        rule_name="daily",
+                        schedule_expression=events.Schedule.cron(hour="5", minute="0"),
+                        delete_after=Duration.days(config.data_retention_days),
+                    )
+                ],
+            )
+            selection = plan.add_selection(
+                "Database",
+                resources=[backup.BackupResource.from_rds_database_instance(self.instance)],
+            )
+            acknowledge(
+                selection,
+                [
+                    f"{AWS_SOLUTIONS}-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                    "service-role/AWSBackupServiceRolePolicyForBackup]"
+                ],
+                "AWS Backup's own service-role policy is the documented, AWS-maintained set of "
+                "snapshot permissions; copying it by hand would drift as AWS Backup evolves.",
+            )
+        else:
+            acknowledge(
+                self.instance,
+                all_packs("RDSInBackupPlan"),
+                "Dev data is disposable and rebuilt by the pipelines; automated RDS backups cover "
+                "it, and an AWS Backup vault with recovery points would block teardown.",
+            )
+        if not config.database.multi_az:
+            acknowledge(
+                self.instance,
+                [f"{AWS_SOLUTIONS}-RDS3", *all_packs("RDSMultiAZSupport")],
+                f"{config.name} runs single-AZ to halve the database bill; prod is Multi-AZ. "
+                "Automated backups allow a restore into the other AZ.",
+            )
+        if not config.database.deletion_protection:
+            acknowledge(
+                self.instance,
+                [f"{AWS_SOLUTIONS}-RDS10", *all_packs("RDSInstanceDeletionProtectionEnabled")],
+                f"{config.name} must be destroyable with `make destroy`; prod enables deletion "
+                "protection and keeps a final snapshot.",
+            )
+        acknowledge(
+            self.instance,
+            [
+                f"{AWS_SOLUTIONS}-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "service-role/AmazonRDSEnhancedMonitoringRole]"
+            ],
+            "Enhanced Monitoring requires this AWS-managed service-role policy; it only lets the "
+            "RDS monitoring agent write OS metrics to CloudWatch Logs.",
+        )

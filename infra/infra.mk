@@ -1,0 +1,44 @@
+# Infrastructure targets; the main Makefile does `include infra/infra.mk` and defines PY and venv.
+# Usage: make synth ENV=dev | make deploy ENV=staging | make destroy ENV=dev | make cost ENV=prod
+ifeq ($(origin PY),undefined)
+# Standalone use (`make -f infra/infra.mk ...`): the main Makefile normally provides these.
+PY := .venv/bin/python
+venv:
+	@test -x $(PY) || { echo "create the venv first: make venv (main Makefile)"; exit 1; }
+endif
+ENV ?= dev
+CDK_OUT ?= cdk.out/$(ENV)
+# Node 20 is past end-of-life for jsii; the warning is noise here.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# An installed `cdk` wins; otherwise npx fetches the CLI from npm on first use.
+CDK ?= $(shell command -v cdk 2>/dev/null || echo npx --yes aws-cdk@2)
+
+.PHONY: synth deploy diff destroy cost infra-test
+
+## synth: write CloudFormation for ENV to cdk.out/ENV (no AWS credentials, no Docker needed)
+synth: venv
+	@rm -rf $(CDK_OUT)
+	@echo "synthesizing $(ENV) into $(CDK_OUT) (cdk-nag packs run as validation plugins)"
+	@CDK_OUTDIR=$(CDK_OUT) CDK_CONTEXT_JSON='$(shell $(PY) -m infra.cdk_context $(ENV))' $(PY) app.py
+	@ls $(CDK_OUT)/*.template.json
+
+## deploy: cdk deploy every stack of ENV (needs credentials, a bootstrapped account and Docker)
+deploy: venv
+	$(CDK) deploy --all -c env=$(ENV) --require-approval broadening --output $(CDK_OUT)
+
+## diff: what a deploy of ENV would change
+diff: venv
+	$(CDK) diff --all -c env=$(ENV) --output $(CDK_OUT)
+
+## destroy: delete ENV's stacks (prod keeps its data: see docs/infrastructure.md)
+destroy: venv
+	$(CDK) destroy --all -c env=$(ENV) --output $(CDK_OUT)
+
+## cost: estimated monthly cost of ENV per resource, from the synthesized templates
+cost: synth
+	$(PY) -m infra.cost --env $(ENV) --templates $(CDK_OUT)
+
+## infra-test: template, cdk-nag, cfn-lint, contract and snapshot tests plus Lambda unit tests
+infra-test: venv
+	$(PY) -m pytest tests/infra tests/lambdas -q

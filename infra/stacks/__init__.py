@@ -1,0 +1,1 @@
+"""Stacks split by lifecycle: network, data (stateful), ML, serving, observability."""

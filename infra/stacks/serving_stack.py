@@ -1,0 +1,75 @@
+"""ServingStack: the public API (API Gateway + WAF) on Fargate or on Lambda, per environment."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.constructs.api_service import ApiService
+from infra.constructs.lambda_api import LambdaApi
+from infra.constructs.network import Network
+from infra.constructs.public_api import PublicApi
+from infra.retention import stateful_removal
+from infra.stacks.data_stack import DataStack
+from infra.stacks.ml_stack import MlStack
+
+
+class ServingStack(Stack):
+    """Stateless serving layer: redeployed with every release."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        network: Network,
+        data: DataStack,
+        ml: MlStack,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        removal = stateful_removal(config)
+        database = data.database
+        self.service: ApiService | None = None
+        self.lambda_api: LambdaApi | None = None
+        if config.serving.mode == "fargate":
+            assert data.buckets.alb_logs is not None
+            self.service = ApiService(
+                self,
+                "Service",
+                config=config,
+                vpc=network.vpc,
+                image=ml.images.serving,
+                key=data.key,
+                db_secret=database.app_secret,
+                tracking=ml.tracking,
+                access_logs=data.buckets.alb_logs,
+                removal_policy=removal,
+            )
+            database.allow_from(self.service.security_group, "API tasks")
+        else:
+            self.lambda_api = LambdaApi(
+                self,
+                "LambdaApi",
+                config=config,
+                network=network,
+                key=data.key,
+                db_secret=database.app_secret,
+                tracking=ml.tracking,
+                removal_policy=removal,
+            )
+            database.allow_from(self.lambda_api.security_group, "API Lambda")
+        self.public_api = PublicApi(
+            self,
+            "PublicApi",
+            config=config,
+            vpc=network.vpc,
+            key=data.key,
+            removal_policy=removal,
+            service=self.service,
+            function=self.lambda_api.function if self.lambda_api else None,
+        )
+        CfnOutput(self, "ApiUrl", value=self.public_api.url)
+        CfnOutput(self, "ApiKeyId", value=self.public_api.api_key.key_id)

@@ -1,0 +1,1 @@
+"""Thin AWS Lambda handlers (Powertools): database bootstrap, API on Lambda, notifications."""

@@ -1,0 +1,1 @@
+"""The Beacon FastAPI app on Lambda through Mangum."""

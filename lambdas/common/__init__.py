@@ -1,0 +1,1 @@
+"""Helpers shared by Beacon's Lambda handlers."""

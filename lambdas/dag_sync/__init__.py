@@ -1,0 +1,1 @@
+"""DAG sync custom resource: copies pipelines/ into the MWAA source bucket."""

@@ -1,0 +1,1 @@
+"""Database bootstrap custom resource: pgvector, the application role and the SQL migrations."""

@@ -1,0 +1,1 @@
+"""Notifier: forwards CloudWatch alarms and pipeline events to people (SNS, optional webhook)."""

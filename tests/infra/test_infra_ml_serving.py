@@ -1,0 +1,178 @@
+"""Template assertions for the ML, serving and observability stacks."""
+
+from __future__ import annotations
+
+import json
+
+from infra_support import BuiltEnvironment, as_list, function_by_handler, statements
+
+from infra.config import ENVIRONMENTS
+
+
+def test_mwaa_runs_airflow_3_0_6_in_private_subnets(env: BuiltEnvironment) -> None:
+    mwaa = env.one("AWS::MWAA::Environment", "Ml")["Properties"]
+    config = ENVIRONMENTS[env.name].orchestration
+    assert mwaa["AirflowVersion"] == "3.0.6"
+    assert mwaa["EnvironmentClass"] == config.environment_class
+    assert mwaa["MaxWorkers"] == config.max_workers
+    assert mwaa["DagS3Path"] == "dags" and mwaa["RequirementsS3Path"] == "requirements.txt"
+    assert "Fn::GetAtt" in mwaa["RequirementsS3ObjectVersion"]
+    subnets = json.dumps(mwaa["NetworkConfiguration"]["SubnetIds"])
+    assert "privateSubnet1" in subnets and "privateSubnet2" in subnets
+    options = mwaa["AirflowConfigurationOptions"]
+    for name in (
+        "processing_image_uri",
+        "processing_role_arn",
+        "data_bucket",
+        "models_bucket",
+        "reports_bucket",
+        "db_secret_arn",
+        "mlflow_tracking_uri",
+        "processing_subnet_ids",
+        "processing_security_group_ids",
+    ):
+        assert f"beacon.{name}" in options, name
+    parameters = env.resources("AWS::SSM::Parameter", "Ml")
+    assert len(parameters) == len(options)
+
+
+def test_mwaa_role_starts_and_watches_only_beacon_jobs(env: BuiltEnvironment) -> None:
+    policy = next(
+        p
+        for lid, p in env.resources("AWS::IAM::ManagedPolicy", "Ml").items()
+        if lid.startswith("AirflowExecutionPolicy")
+    )
+    by_sid = {s["Sid"]: s for s in statements(policy)}
+    jobs = by_sid["RunProcessingJobs"]
+    assert "sagemaker:CreateProcessingJob" in jobs["Action"]
+    assert "sagemaker:DescribeProcessingJob" in jobs["Action"]
+    assert f"processing-job/beacon-{env.name}-*" in json.dumps(jobs["Resource"])
+    passing = by_sid["PassProcessingRole"]
+    assert passing["Condition"]["StringEquals"]["iam:PassedToService"] == "sagemaker.amazonaws.com"
+
+
+def test_processing_role_is_scoped_to_named_buckets_and_secret(env: BuiltEnvironment) -> None:
+    policy = next(
+        p
+        for lid, p in env.resources("AWS::IAM::ManagedPolicy", "Ml").items()
+        if lid.startswith("ProcessingPolicy")
+    )
+    by_sid = {s["Sid"]: s for s in statements(policy)}
+    objects = json.dumps(by_sid["JobObjects"]["Resource"])
+    for purpose in ("data", "models", "reports"):
+        assert f"beacon-{env.name}-111111111111-us-east-1-{purpose}/*" in objects
+    assert "pipelines" not in objects
+    assert len(as_list(by_sid["DatabaseSecret"]["Resource"])) == 1
+
+
+def test_mlflow_is_the_serverless_app(env: BuiltEnvironment) -> None:
+    app = env.one("AWS::SageMaker::MlflowApp", "Ml")["Properties"]
+    assert (
+        app["ArtifactStoreUri"] == f"s3://beacon-{env.name}-111111111111-us-east-1-models/mlflow/"
+    )
+    assert not env.resources("AWS::SageMaker::MlflowTrackingServer")
+
+
+def test_fargate_service_behind_alb_with_ready_health_check(prod: BuiltEnvironment) -> None:
+    service = prod.one("AWS::ECS::Service", "Serving")["Properties"]
+    breaker = service["DeploymentConfiguration"]["DeploymentCircuitBreaker"]
+    assert breaker == {"Enable": True, "Rollback": True}
+    assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+    group = prod.one("AWS::ElasticLoadBalancingV2::TargetGroup", "Serving")["Properties"]
+    assert group["HealthCheckPath"] == "/ready" and group["Port"] == 8000
+    alb = prod.one("AWS::ElasticLoadBalancingV2::LoadBalancer", "Serving")["Properties"]
+    assert alb["Scheme"] == "internal"
+    attributes = {a["Key"]: a["Value"] for a in alb["LoadBalancerAttributes"]}
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["deletion_protection.enabled"] == "true"
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    task = prod.one("AWS::ECS::TaskDefinition", "Serving")["Properties"]
+    container = task["ContainerDefinitions"][0]
+    assert container["PortMappings"][0]["ContainerPort"] == 8000
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+    assert container["User"] == "10001:10001"
+
+
+def test_scaling_bounds_and_policies(built: dict[str, BuiltEnvironment]) -> None:
+    for name in ("staging", "prod"):
+        serving = ENVIRONMENTS[name].serving
+        target = built[name].one("AWS::ApplicationAutoScaling::ScalableTarget")["Properties"]
+        assert (target["MinCapacity"], target["MaxCapacity"]) == (
+            serving.min_tasks,
+            serving.max_tasks,
+        )
+        policies = built[name].resources("AWS::ApplicationAutoScaling::ScalingPolicy")
+        metrics = {
+            p["Properties"]["TargetTrackingScalingPolicyConfiguration"][
+                "PredefinedMetricSpecification"
+            ]["PredefinedMetricType"]
+            for p in policies.values()
+        }
+        assert metrics == {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
+
+
+def test_dev_serves_from_lambda_through_mangum(dev: BuiltEnvironment) -> None:
+    assert not dev.resources("AWS::ECS::Service")
+    assert not dev.resources("AWS::ElasticLoadBalancingV2::LoadBalancer")
+    function = function_by_handler(dev, "lambdas.api.handler.handler")
+    assert function is not None and function["Timeout"] == 29
+    permissions = dev.resources("AWS::Lambda::Permission", "Serving").values()
+    assert all(p["Properties"]["Principal"] == "apigateway.amazonaws.com" for p in permissions)
+
+
+def test_api_gateway_has_waf_keys_throttling_and_access_logs(env: BuiltEnvironment) -> None:
+    stage = env.one("AWS::ApiGateway::Stage", "Serving")["Properties"]
+    assert stage["TracingEnabled"] is True and "ClientCertificateId" in stage
+    assert "DestinationArn" in stage["AccessLogSetting"]
+    throttle = stage["MethodSettings"][0]
+    assert throttle["ThrottlingRateLimit"] == ENVIRONMENTS[env.name].serving.throttle_rate_limit
+    methods = env.resources("AWS::ApiGateway::Method", "Serving").values()
+    assert methods and all(m["Properties"]["ApiKeyRequired"] for m in methods)
+    plan = env.one("AWS::ApiGateway::UsagePlan", "Serving")["Properties"]
+    assert plan["Quota"]["Period"] == "DAY"
+    acl = env.one("AWS::WAFv2::WebACL", "Serving")["Properties"]
+    groups = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in acl["Rules"]}
+    assert "AWSManagedRulesCommonRuleSet" in groups
+    associations = env.resources("AWS::WAFv2::WebACLAssociation", "Serving")
+    assert len(associations) == (2 if ENVIRONMENTS[env.name].serving.mode == "fargate" else 1)
+    assert env.resources("AWS::WAFv2::LoggingConfiguration", "Serving")
+
+
+def test_fargate_api_uses_vpc_link_v2_to_the_alb(prod: BuiltEnvironment) -> None:
+    for method in prod.resources("AWS::ApiGateway::Method", "Serving").values():
+        integration = method["Properties"]["Integration"]
+        assert integration["ConnectionType"] == "VPC_LINK"
+        assert integration["Type"] == "HTTP_PROXY"
+        assert "IntegrationTarget" in integration
+
+
+def test_dashboard_alarms_and_budget(env: BuiltEnvironment) -> None:
+    dashboard = env.one("AWS::CloudWatch::Dashboard", "Observability")["Properties"]
+    body = json.dumps(dashboard["DashboardBody"])
+    for metric in ("ModelRocAuc", "DriftShareOfDriftedColumns", "EmbeddingsRefreshed"):
+        assert metric in body
+    assert f"Beacon/{env.name}" in body and "p99" in body
+    alarms = env.resources("AWS::CloudWatch::Alarm", "Observability").values()
+    assert len(alarms) >= 8
+    assert all(a["Properties"]["AlarmActions"] for a in alarms)
+    budget = env.one("AWS::Budgets::Budget", "Observability")["Properties"]
+    limit = budget["Budget"]["BudgetLimit"]
+    assert limit["Amount"] == ENVIRONMENTS[env.name].monthly_budget_usd
+    topics = env.resources("AWS::SNS::Topic", "Observability").values()
+    assert all("KmsMasterKeyId" in t["Properties"] for t in topics)
+    rules = env.resources("AWS::Events::Rule", "Observability").values()
+    sources = {json.dumps(r["Properties"]["EventPattern"]["source"]) for r in rules}
+    assert sources == {'["aws.sagemaker"]', '["beacon.pipelines"]'}
+
+
+def test_every_lambda_is_hardened(env: BuiltEnvironment) -> None:
+    functions = [
+        f["Properties"]
+        for f in env.resources("AWS::Lambda::Function").values()
+        if "ImageConfig" in f["Properties"]
+    ]
+    assert len(functions) == (4 if env.name == "dev" else 3)
+    for function in functions:
+        assert "VpcConfig" in function and "DeadLetterConfig" in function
+        assert function["ReservedConcurrentExecutions"] >= 1
+        assert function["TracingConfig"]["Mode"] == "Active"
