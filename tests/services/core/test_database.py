@@ -50,12 +50,12 @@ def test_settings_never_print_the_database_url(monkeypatch) -> None:
     assert "supersecret" not in repr(settings) and "supersecret" not in str(settings.model_dump())
 
 
-def test_embedded_default_survives_restart_of_the_process(tmp_path) -> None:
-    settings = CoreSettings(home=tmp_path / "home")
+def test_embedded_default_survives_restart_of_the_process(private_home) -> None:
+    settings = CoreSettings(home=private_home / "home")
     with Database.from_settings(settings) as db, db.connection() as conn:
         conn.execute("CREATE TABLE keep_me (v vector(3))")
         conn.execute("INSERT INTO keep_me VALUES (%s)", (np.array([1, 2, 3], dtype=np.float32),))
-    assert (tmp_path / "home" / "pgdata" / "PG_VERSION").exists()
+    assert (private_home / "home" / "pgdata" / "PG_VERSION").exists()
     from services.core.embedded import restart_embedded, stop_embedded
 
     stop_embedded(settings.pgdata)
