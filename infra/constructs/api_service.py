@@ -9,23 +9,25 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs._iam import (
+    acknowledge_serving_reads,
+    service_role,
+    serving_runtime_statements,
+)
+from infra.constructs._logs import encrypted_log_group
 from infra.constructs.experiment_tracking import ExperimentTracking
 from infra.constructs.network import PRIVATE
 from infra.constructs.service_images import pull_statements
 from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
-from infra.naming import bucket_arn, bucket_name, objects_arn, objects_finding
-from infra.retention import log_retention
 from infra.runtime_env import serving_environment
 
 CONTAINER_PORT = 8000
 HEALTH_CHECK_PATH = "/ready"
-READ_BUCKETS = ("data", "models")
 
 
 class ApiService(Construct):
@@ -54,12 +56,8 @@ class ApiService(Construct):
             vpc=vpc,
             container_insights_v2=ecs.ContainerInsights.ENABLED,
         )
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            encryption_key=key,
-            retention=log_retention(config.log_retention_days),
-            removal_policy=removal_policy,
+        self.log_group = encrypted_log_group(
+            self, "Logs", config=config, key=key, removal_policy=removal_policy
         )
         execution_role = self._execution_role(config, image, key)
         task_role = self._task_role(config, key, db_secret, tracking)
@@ -131,16 +129,12 @@ class ApiService(Construct):
     def _execution_role(
         self, config: EnvironmentConfig, image: ecr_assets.DockerImageAsset, key: kms.IKey
     ) -> iam.Role:
-        role = iam.Role(
+        role, policy = service_role(
             self,
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
             description=f"{config.prefix} API: pulls the image and writes container logs",
-        )
-        policy = iam.ManagedPolicy(
-            self,
-            "ExecutionPolicy",
-            roles=[role],
+            policy_id="ExecutionPolicy",
             statements=[
                 *pull_statements(image.repository.repository_arn),
                 iam.PolicyStatement(
@@ -165,45 +159,17 @@ class ApiService(Construct):
         db_secret: secretsmanager.ISecret,
         tracking: ExperimentTracking,
     ) -> iam.Role:
-        role = iam.Role(
+        role, policy = service_role(
             self,
             "TaskRole",
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
             description=f"{config.prefix} API: what the application itself may call",
+            policy_id="TaskPolicy",
+            statements=serving_runtime_statements(
+                config, db_secret_arn=db_secret.secret_arn, tracking=tracking, key=key
+            ),
         )
-        names = [bucket_name(config, b) for b in READ_BUCKETS]
-        policy = iam.ManagedPolicy(
-            self,
-            "TaskPolicy",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="DatabaseSecret",
-                    actions=["secretsmanager:GetSecretValue"],
-                    resources=[db_secret.secret_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="ListBuckets",
-                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                    resources=[bucket_arn(n) for n in names],
-                ),
-                iam.PolicyStatement(
-                    sid="ReadObjects",
-                    actions=["s3:GetObject"],
-                    resources=[objects_arn(n) for n in names],
-                ),
-                iam.PolicyStatement(
-                    sid="DataKey", actions=["kms:Decrypt"], resources=[key.key_arn]
-                ),
-                *tracking.client_statements(write=False),
-            ],
-        )
-        acknowledge(
-            policy,
-            [objects_finding(n) for n in names],
-            "The API reads model artifacts and stored objects whose keys carry run ids and "
-            "versions; access is read-only and limited to this environment's named buckets.",
-        )
+        acknowledge_serving_reads(policy, config)
         return role
 
     def _add_load_balancer(

@@ -7,12 +7,12 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constructs.network import PRIVATE
-from infra.retention import log_retention
+from infra.config import EnvironmentConfig
+from infra.constructs._logs import encrypted_log_group
+from infra.constructs.network import PRIVATE, Network
 
 
 class ContainerFunction(Construct):
@@ -30,29 +30,25 @@ class ContainerFunction(Construct):
         code: lambda_.DockerImageCode,
         description: str,
         environment: dict[str, str],
-        vpc: ec2.IVpc,
+        config: EnvironmentConfig,
+        network: Network,
         key: kms.IKey,
-        baseline_policy: iam.IManagedPolicy,
-        log_retention_days: int,
         removal_policy: RemovalPolicy,
         timeout: Duration,
         memory_mib: int = 512,
         reserved_concurrency: int = 1,
     ) -> None:
         super().__init__(scope, construct_id)
+        vpc = network.vpc
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=description,
-            managed_policies=[baseline_policy],
+            managed_policies=[network.lambda_baseline],
         )
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            encryption_key=key,
-            retention=log_retention(log_retention_days),
-            removal_policy=removal_policy,
+        self.log_group = encrypted_log_group(
+            self, "Logs", config=config, key=key, removal_policy=removal_policy
         )
         self.dead_letters = sqs.Queue(
             self,

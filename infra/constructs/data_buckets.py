@@ -11,9 +11,19 @@ from infra.config import EnvironmentConfig
 from infra.nag import acknowledge, all_packs
 from infra.naming import bucket_name
 
+# Parts of uploads that never complete are billed as storage; `_bucket` adds this rule to all.
 _ABORT_UPLOADS = s3.LifecycleRule(
     id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(7)
 )
+
+
+def _expire_logs(config: EnvironmentConfig) -> s3.LifecycleRule:
+    """Log buckets keep objects as long as CloudWatch keeps the environment's logs."""
+    return s3.LifecycleRule(
+        id="expire-logs",
+        expiration=Duration.days(config.log_retention_days),
+        noncurrent_version_expiration=Duration.days(1),
+    )
 
 
 class DataBuckets(Construct):
@@ -34,33 +44,19 @@ class DataBuckets(Construct):
         self._removal_policy = removal_policy
         # Server access logs of every other bucket land here (cdk-nag accepts a log target
         # bucket without its own access logging).
-        self.logs = self._bucket(
-            "Logs",
-            lifecycle=[
-                _ABORT_UPLOADS,
-                s3.LifecycleRule(
-                    id="expire-logs",
-                    expiration=Duration.days(config.log_retention_days),
-                    noncurrent_version_expiration=Duration.days(1),
-                ),
-            ],
-            access_logs=False,
-        )
+        self.logs = self._bucket("Logs", lifecycle=[_expire_logs(config)], access_logs=False)
         days = config.data_retention_days
-        keep_versions = Duration.days(days)
         self.data = self._bucket(
             "Data",
             lifecycle=[
-                _ABORT_UPLOADS,
                 s3.LifecycleRule(
-                    id="expire-old-versions", noncurrent_version_expiration=keep_versions
-                ),
+                    id="expire-old-versions", noncurrent_version_expiration=Duration.days(days)
+                )
             ],
         )
         self.models = self._bucket(
             "Models",
             lifecycle=[
-                _ABORT_UPLOADS,
                 s3.LifecycleRule(
                     id="old-versions-to-ia",
                     noncurrent_version_transitions=[
@@ -76,7 +72,6 @@ class DataBuckets(Construct):
         self.reports = self._bucket(
             "Reports",
             lifecycle=[
-                _ABORT_UPLOADS,
                 s3.LifecycleRule(
                     id="reports-to-ia",
                     transitions=[
@@ -94,7 +89,6 @@ class DataBuckets(Construct):
         self.pipelines = self._bucket(
             "Pipelines",
             lifecycle=[
-                _ABORT_UPLOADS,
                 s3.LifecycleRule(
                     id="expire-old-versions", noncurrent_version_expiration=Duration.days(30)
                 ),
@@ -111,51 +105,38 @@ class DataBuckets(Construct):
         )
 
     def _bucket(
-        self, construct_id: str, *, lifecycle: list[s3.LifecycleRule], access_logs: bool = True
+        self,
+        construct_id: str,
+        *,
+        lifecycle: list[s3.LifecycleRule],
+        access_logs: bool = True,
+        purpose: str | None = None,
+        kms_encrypted: bool = True,
     ) -> s3.Bucket:
+        purpose = purpose or construct_id.lower()
         return s3.Bucket(
             self,
             construct_id,
-            bucket_name=bucket_name(self._config, construct_id.lower()),
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self._key,
-            bucket_key_enabled=True,
+            bucket_name=bucket_name(self._config, purpose),
+            encryption=s3.BucketEncryption.KMS if kms_encrypted else s3.BucketEncryption.S3_MANAGED,
+            encryption_key=self._key if kms_encrypted else None,
+            bucket_key_enabled=True if kms_encrypted else None,
             versioned=True,
             enforce_ssl=True,
             minimum_tls_version=1.2,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.logs if access_logs else None,
-            server_access_logs_prefix=f"{construct_id.lower()}/" if access_logs else None,
-            lifecycle_rules=lifecycle,
+            server_access_logs_prefix=f"{purpose}/" if access_logs else None,
+            lifecycle_rules=[_ABORT_UPLOADS, *lifecycle],
             removal_policy=self._removal_policy,
             auto_delete_objects=self._removal_policy == RemovalPolicy.DESTROY,
         )
 
     def _alb_logs_bucket(self, config: EnvironmentConfig) -> s3.Bucket:
-        bucket = s3.Bucket(
-            self,
-            "AlbLogs",
-            bucket_name=bucket_name(config, "alb-logs"),
-            # ALB access-log delivery supports only SSE-S3 on its target bucket.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            versioned=True,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.logs,
-            server_access_logs_prefix="alb-logs/",
-            lifecycle_rules=[
-                _ABORT_UPLOADS,
-                s3.LifecycleRule(
-                    id="expire-logs",
-                    expiration=Duration.days(config.log_retention_days),
-                    noncurrent_version_expiration=Duration.days(1),
-                ),
-            ],
-            removal_policy=self._removal_policy,
-            auto_delete_objects=self._removal_policy == RemovalPolicy.DESTROY,
+        # ALB access-log delivery supports only SSE-S3 on its target bucket.
+        bucket = self._bucket(
+            "AlbLogs", lifecycle=[_expire_logs(config)], purpose="alb-logs", kms_encrypted=False
         )
         acknowledge(
             bucket,

@@ -8,8 +8,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs._iam import bucket_statements, service_role
 from infra.nag import acknowledge
-from infra.naming import bucket_arn, bucket_name, objects_arn, objects_finding
+from infra.naming import bucket_name, objects_finding
 
 ARTIFACT_PREFIX = "mlflow/"
 # Clients of a serverless MLflow app call it through SageMaker; the MLflow REST actions
@@ -40,26 +41,19 @@ class ExperimentTracking(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         models = bucket_name(config, "models")
-        role = iam.Role(
+        role, policy = service_role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"{config.prefix} MLflow app: artifact store access",
-        )
-        policy = iam.ManagedPolicy(
-            self,
-            "Policy",
-            roles=[role],
+            policy_id="Policy",
             statements=[
-                iam.PolicyStatement(
-                    sid="ArtifactBucket",
-                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                    resources=[bucket_arn(models)],
-                ),
-                iam.PolicyStatement(
-                    sid="ArtifactObjects",
-                    actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                    resources=[objects_arn(models, ARTIFACT_PREFIX)],
+                *bucket_statements(
+                    [models],
+                    bucket_sid="ArtifactBucket",
+                    objects_sid="ArtifactObjects",
+                    object_actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    prefix=ARTIFACT_PREFIX,
                 ),
                 iam.PolicyStatement(
                     sid="ArtifactEncryption",

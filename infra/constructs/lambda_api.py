@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs._iam import acknowledge_serving_reads, serving_runtime_statements
 from infra.constructs.container_function import ContainerFunction
 from infra.constructs.experiment_tracking import ExperimentTracking
 from infra.constructs.network import Network
 from infra.images import lambda_code
-from infra.nag import acknowledge
-from infra.naming import bucket_arn, bucket_name, objects_arn, objects_finding
 from infra.runtime_env import lambda_api_environment
 
 HANDLER = "lambdas.api.handler.handler"
-READ_BUCKETS = ("data", "models")
 
 
 class LambdaApi(Construct):
@@ -45,40 +42,20 @@ class LambdaApi(Construct):
             code=lambda_code(handler=HANDLER, extras="serving,lambdas"),
             description=f"{config.prefix} API on Lambda (FastAPI through Mangum)",
             environment=self.environment,
-            vpc=network.vpc,
+            config=config,
+            network=network,
             key=key,
-            baseline_policy=network.lambda_baseline,
-            log_retention_days=config.log_retention_days,
             removal_policy=removal_policy,
             # API Gateway gives up after 29 s; a longer Lambda would only burn money.
             timeout=Duration.seconds(29),
             memory_mib=serving.lambda_memory_mib,
             reserved_concurrency=serving.lambda_reserved_concurrency,
         )
-        names = [bucket_name(config, b) for b in READ_BUCKETS]
         self.handler.grant(
-            iam.PolicyStatement(
-                sid="DatabaseSecret",
-                actions=["secretsmanager:GetSecretValue"],
-                resources=[db_secret.secret_arn],
-            ),
-            iam.PolicyStatement(
-                sid="ListBuckets",
-                actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                resources=[bucket_arn(n) for n in names],
-            ),
-            iam.PolicyStatement(
-                sid="ReadObjects",
-                actions=["s3:GetObject"],
-                resources=[objects_arn(n) for n in names],
-            ),
-            *tracking.client_statements(write=False),
+            *serving_runtime_statements(
+                config, db_secret_arn=db_secret.secret_arn, tracking=tracking
+            )
         )
-        acknowledge(
-            self.handler.policy,
-            [objects_finding(n) for n in names],
-            "The API reads model artifacts and stored objects whose keys carry run ids and "
-            "versions; access is read-only and limited to this environment's named buckets.",
-        )
+        acknowledge_serving_reads(self.handler.policy, config)
         self.function = self.handler.function
         self.security_group = self.handler.security_group

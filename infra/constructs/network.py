@@ -6,12 +6,11 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs._logs import encrypted_log_group
 from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
-from infra.retention import log_retention
 
 PRIVATE = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 ISOLATED = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
@@ -96,12 +95,8 @@ class Network(Construct):
     def _add_flow_logs(
         self, config: EnvironmentConfig, key: kms.IKey, removal_policy: RemovalPolicy
     ) -> None:
-        log_group = logs.LogGroup(
-            self,
-            "FlowLogs",
-            encryption_key=key,
-            retention=log_retention(config.log_retention_days),
-            removal_policy=removal_policy,
+        log_group = encrypted_log_group(
+            self, "FlowLogs", config=config, key=key, removal_policy=removal_policy
         )
         role = iam.Role(
             self,

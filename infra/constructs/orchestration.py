@@ -11,6 +11,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs._iam import service_role
 from infra.constructs.container_function import ContainerFunction
 from infra.constructs.experiment_tracking import ExperimentTracking
 from infra.constructs.network import Network
@@ -193,10 +194,9 @@ class Orchestration(Construct):
             code=lambda_code(handler=DAG_SYNC_HANDLER),
             description=f"{config.prefix} copies DAGs and requirements into the MWAA bucket",
             environment={"BEACON_DAGSYNC_BUCKET": source_bucket},
-            vpc=network.vpc,
+            config=config,
+            network=network,
             key=key,
-            baseline_policy=network.lambda_baseline,
-            log_retention_days=config.log_retention_days,
             removal_policy=removal_policy,
             timeout=Duration.minutes(5),
             reserved_concurrency=1,
@@ -238,15 +238,6 @@ class Orchestration(Construct):
         source_bucket: str,
         processing: ProcessingJobs,
     ) -> iam.Role:
-        role = iam.Role(
-            self,
-            "ExecutionRole",
-            assumed_by=iam.CompositePrincipal(
-                iam.ServicePrincipal("airflow.amazonaws.com"),
-                iam.ServicePrincipal("airflow-env.amazonaws.com"),
-            ),
-            description=f"{config.prefix} MWAA execution role",
-        )
         region, account, partition = Aws.REGION, Aws.ACCOUNT_ID, Aws.PARTITION
         env_arn = f"arn:{partition}:airflow:{region}:{account}:environment/{self.environment_name}"
         log_groups = (
@@ -257,10 +248,15 @@ class Orchestration(Construct):
             f"arn:{partition}:sagemaker:{region}:{account}:processing-job/"
             f"{processing.job_name_prefix}*"
         )
-        policy = self.execution_policy = iam.ManagedPolicy(
+        role, policy = service_role(
             self,
-            "ExecutionPolicy",
-            roles=[role],
+            "ExecutionRole",
+            assumed_by=iam.CompositePrincipal(
+                iam.ServicePrincipal("airflow.amazonaws.com"),
+                iam.ServicePrincipal("airflow-env.amazonaws.com"),
+            ),
+            description=f"{config.prefix} MWAA execution role",
+            policy_id="ExecutionPolicy",
             statements=[
                 iam.PolicyStatement(
                     sid="PublishMetrics", actions=["airflow:PublishMetrics"], resources=[env_arn]
@@ -369,6 +365,7 @@ class Orchestration(Construct):
                 ),
             ],
         )
+        self.execution_policy = policy
         acknowledge(
             policy,
             [

@@ -11,10 +11,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs._iam import bucket_statements, database_secret_statement, service_role
 from infra.constructs.experiment_tracking import ExperimentTracking
 from infra.constructs.service_images import pull_statements
 from infra.nag import AWS_SOLUTIONS, acknowledge
-from infra.naming import bucket_arn, bucket_name, objects_arn, objects_finding
+from infra.naming import bucket_name, objects_finding
 from infra.runtime_env import processing_environment
 
 # SageMaker writes every processing job's logs to this fixed, account-wide log group.
@@ -65,17 +66,13 @@ class ProcessingJobs(Construct):
         self.subnet_ids = vpc.select_subnets(
             subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
         ).subnet_ids
-        self.role = iam.Role(
+        names = [bucket_name(config, b) for b in JOB_BUCKETS]
+        self.role, policy = service_role(
             self,
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"{config.prefix} SageMaker Processing jobs",
-        )
-        names = [bucket_name(config, b) for b in JOB_BUCKETS]
-        policy = iam.ManagedPolicy(
-            self,
-            "Policy",
-            roles=[self.role],
+            policy_id="Policy",
             statements=[
                 *pull_statements(image.repository.repository_arn),
                 iam.PolicyStatement(
@@ -88,21 +85,13 @@ class ProcessingJobs(Construct):
                     ],
                     resources=[processing_log_group_arn()],
                 ),
-                iam.PolicyStatement(
-                    sid="JobBuckets",
-                    actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                    resources=[bucket_arn(n) for n in names],
+                *bucket_statements(
+                    names,
+                    bucket_sid="JobBuckets",
+                    objects_sid="JobObjects",
+                    object_actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                 ),
-                iam.PolicyStatement(
-                    sid="JobObjects",
-                    actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                    resources=[objects_arn(n) for n in names],
-                ),
-                iam.PolicyStatement(
-                    sid="DatabaseSecret",
-                    actions=["secretsmanager:GetSecretValue"],
-                    resources=[db_secret.secret_arn],
-                ),
+                database_secret_statement(db_secret.secret_arn),
                 iam.PolicyStatement(
                     sid="DataKey",
                     actions=["kms:Decrypt", "kms:GenerateDataKey"],

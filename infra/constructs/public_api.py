@@ -8,15 +8,14 @@ from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs._logs import encrypted_log_group
 from infra.constructs.api_service import ApiService
 from infra.constructs.network import PRIVATE
 from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
-from infra.retention import log_retention
 
 STAGE = "v1"
 MANAGED_RULE_GROUPS = (
@@ -45,12 +44,8 @@ class PublicApi(Construct):
         if (service is None) == (function is None):
             raise ValueError("PublicApi needs exactly one backend: an ApiService or a function")
         serving = config.serving
-        self.access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            encryption_key=key,
-            retention=log_retention(config.log_retention_days),
-            removal_policy=removal_policy,
+        self.access_logs = encrypted_log_group(
+            self, "AccessLogs", config=config, key=key, removal_policy=removal_policy
         )
         client_certificate = apigateway.CfnClientCertificate(
             self, "BackendCertificate", description=f"{config.prefix}: API Gateway to backend"
@@ -246,13 +241,13 @@ class PublicApi(Construct):
                 web_acl_arn=web_acl.attr_arn,
             )
         # WAF only logs to groups whose name starts with aws-waf-logs-.
-        log_group = logs.LogGroup(
+        log_group = encrypted_log_group(
             self,
             "FirewallLogs",
-            log_group_name=f"aws-waf-logs-{config.prefix}-api",
-            encryption_key=key,
-            retention=log_retention(config.log_retention_days),
+            config=config,
+            key=key,
             removal_policy=removal_policy,
+            name=f"aws-waf-logs-{config.prefix}-api",
         )
         stack = Stack.of(self)
         wafv2.CfnLoggingConfiguration(

@@ -7,15 +7,15 @@ from aws_cdk import aws_backup as backup
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs._logs import encrypted_log_group
 from infra.constructs.network import ISOLATED, PRIVATE
 from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
-from infra.retention import database_removal, log_retention
+from infra.retention import database_removal
 
 ENGINE = rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_17_9)
 MASTER_USERNAME = "beacon_admin"
@@ -64,13 +64,13 @@ class VectorDatabase(Construct):
         identifier = f"{config.prefix}-postgres"
         # Created here rather than by RDS so that they are KMS-encrypted and expire.
         log_groups = [
-            logs.LogGroup(
+            encrypted_log_group(
                 self,
                 f"Logs{name.title()}",
-                log_group_name=f"/aws/rds/instance/{identifier}/{name}",
-                encryption_key=key,
-                retention=log_retention(config.log_retention_days),
+                config=config,
+                key=key,
                 removal_policy=log_removal_policy,
+                name=f"/aws/rds/instance/{identifier}/{name}",
             )
             for name in EXPORTED_LOGS
         ]

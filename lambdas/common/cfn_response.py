@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
 
 Status = Literal["SUCCESS", "FAILED"]
 # CloudFormation rejects responses over 4 KiB; a reason is the only free-text part.
 MAX_REASON = 1000
+
+
+class _ErrorLog(Protocol):
+    def exception(self, msg: str) -> None: ...
 
 
 def response_body(
@@ -53,3 +58,30 @@ def send(
     )
     with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
         response.read()
+
+
+def answer(
+    event: dict[str, Any],
+    *,
+    default_physical_id: str,
+    on_change: Callable[[], dict[str, str]],
+    logger: _ErrorLog,
+    failure: str,
+) -> None:
+    """Run `on_change` for Create/Update, then answer CloudFormation, also when it fails.
+
+    Delete only answers (each handler says why it leaves its resource alone). A stack waits
+    up to an hour for an answer that never comes, so every error becomes a FAILED response.
+    """
+    physical_id = event.get("PhysicalResourceId") or default_physical_id
+    try:
+        data = on_change() if event["RequestType"] in ("Create", "Update") else {}
+        send(event, status="SUCCESS", physical_id=physical_id, data=data)
+    except Exception as error:
+        logger.exception(failure)
+        send(
+            event,
+            status="FAILED",
+            physical_id=physical_id,
+            reason=f"{type(error).__name__}: {error}",
+        )

@@ -20,19 +20,17 @@ tracer = Tracer(service="beacon-dag-sync")
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Create/Update sync the bucket; Delete leaves it to the bucket's own removal policy."""
-    physical_id = event.get("PhysicalResourceId") or "beacon-dag-sync"
-    try:
-        data: dict[str, str] = {}
-        if event["RequestType"] in ("Create", "Update"):
-            settings = DagSyncSettings()
-            data = sync(boto3.client("s3"), settings.bucket, settings.source_dir)
-            logger.info("pipelines synced", extra=data)
-        cfn_response.send(event, status="SUCCESS", physical_id=physical_id, data=data)
-    except Exception as error:
-        logger.exception("dag sync failed")
-        cfn_response.send(
-            event,
-            status="FAILED",
-            physical_id=physical_id,
-            reason=f"{type(error).__name__}: {error}",
-        )
+
+    def on_change() -> dict[str, str]:
+        settings = DagSyncSettings()
+        data = sync(boto3.client("s3"), settings.bucket, settings.source_dir)
+        logger.info("pipelines synced", extra=data)
+        return data
+
+    cfn_response.answer(
+        event,
+        default_physical_id="beacon-dag-sync",
+        on_change=on_change,
+        logger=logger,
+        failure="dag sync failed",
+    )

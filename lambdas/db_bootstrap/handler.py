@@ -73,18 +73,11 @@ def run(settings: BootstrapSettings, secrets_client: Any) -> dict[str, str]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Entry point; always answers CloudFormation, also when a step fails."""
-    physical_id = event.get("PhysicalResourceId") or "beacon-database-bootstrap"
-    try:
-        data: dict[str, str] = {}
-        # Delete leaves the database alone: it is owned (and retained) by the RDS instance.
-        if event["RequestType"] in ("Create", "Update"):
-            data = run(BootstrapSettings(), boto3.client("secretsmanager"))
-        cfn_response.send(event, status="SUCCESS", physical_id=physical_id, data=data)
-    except Exception as error:
-        logger.exception("bootstrap failed")
-        cfn_response.send(
-            event,
-            status="FAILED",
-            physical_id=physical_id,
-            reason=f"{type(error).__name__}: {error}",
-        )
+    # Delete leaves the database alone: it is owned (and retained) by the RDS instance.
+    cfn_response.answer(
+        event,
+        default_physical_id="beacon-database-bootstrap",
+        on_change=lambda: run(BootstrapSettings(), boto3.client("secretsmanager")),
+        logger=logger,
+        failure="bootstrap failed",
+    )
