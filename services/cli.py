@@ -9,6 +9,7 @@ from services.demo import demo_command
 from services.embeddings.cli import app as embed_app
 from services.jobs.cli import app as data_app
 from services.serving.cli import serve_command
+from services.training.cli import model_app, train_app
 
 app = typer.Typer(
     help="Beacon: MLOps platform jobs. Runs on embedded defaults unless configured "
@@ -19,6 +20,8 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
 app.add_typer(embed_app, name="embed")
+app.add_typer(train_app, name="train")
+app.add_typer(model_app, name="model")
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)
 

@@ -10,8 +10,9 @@ def settings_models() -> list[type[BaseSettings]]:
     from services.core.settings import CoreSettings
     from services.embeddings.settings import EmbeddingSettings
     from services.serving.settings import ServingSettings
+    from services.training.settings import TrainingSettings
 
-    return [CoreSettings, EmbeddingSettings, ServingSettings]
+    return [CoreSettings, EmbeddingSettings, TrainingSettings, ServingSettings]
 
 
 def env_names(model: type[BaseSettings], field: str) -> list[str]:

@@ -1,0 +1,1 @@
+"""Training service: readmission data, features, HPO, MLflow registry, gates, promotion."""

@@ -1,0 +1,172 @@
+"""`beacon train readmission` end to end on real PostgreSQL, MLflow and sklearn; `beacon model`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from services.cli import app
+from services.training import registry
+from services.training.readmission_schema import EXAMPLE_RECORD, FEATURE_COLUMNS
+from services.training.train import train_readmission
+
+runner = CliRunner()
+
+
+def _env(database_url: str, home: Path, **extra: str) -> dict[str, str | None]:
+    env: dict[str, str | None] = {
+        k: v for k, v in os.environ.items() if not k.startswith("BEACON_")
+    }
+    env["MLFLOW_TRACKING_URI"] = None  # unset: the store under BEACON_HOME
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "BEACON_HOME": str(home),
+            "BEACON_LOG_FORMAT": "text",
+            "BEACON_LOG_LEVEL": "WARNING",
+            "BEACON_READMISSION_ROWS": "8000",
+            "BEACON_INITIAL_SHARE": "0.5",
+            "BEACON_TRAIN_THREADS": "1",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train"],
+        ["train", "readmission"],
+        ["train", "validate"],
+        ["train", "generate"],
+        ["model"],
+        ["model", "list"],
+        ["model", "promote"],
+        ["model", "rollback"],
+    ],
+)
+def test_every_training_command_has_help(args: list[str]) -> None:
+    result = runner.invoke(app, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_train_readmission_end_to_end_then_resume(database_url, training_home) -> None:
+    env = _env(database_url, training_home)
+    args = ["train", "readmission", "--trials", "2", "--families", "logreg,hist_gb"]
+    result = runner.invoke(app, [*args, "--run-id", "e2e-1"], env=env)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "[PASS] data validation" in out and "[PASS] performance floor" in out
+    assert "[hist_gb] trial 1 (2/2 done)" in out
+    assert "ROC AUC on the test split" in out
+    assert "LogisticRegression" in out and "HistGradientBoosting" in out
+    assert "promoted version 1 to champion" in out
+
+    settings = _settings(training_home)
+    mv = registry.alias_version("readmission", registry.CHAMPION, settings)
+    assert str(mv.version) == "1"
+    for tag in (registry.TAG_THRESHOLD, registry.TAG_TRAINED_AT, registry.TAG_ROC_AUC_TEST,
+                registry.TAG_FAMILY):  # fmt: skip
+        assert tag in mv.tags
+    assert mv.tags[registry.TAG_FAMILY] in ("logreg", "hist_gb")
+    metrics = registry.client(settings).get_run(mv.run_id).data.metrics
+    assert {"test_roc_auc", "test_pr_auc", "test_brier", "val_roc_auc"} <= set(metrics)
+    assert metrics["test_roc_auc"] > 0.6
+
+    import mlflow
+
+    served = mlflow.sklearn.load_model("models:/readmission@champion")
+    proba = served.predict_proba(pd.DataFrame([EXAMPLE_RECORD])[FEATURE_COLUMNS])
+    assert proba.shape == (1, 2) and 0 < proba[0, 1] < 1
+    artifacts = {a.path for a in registry.client(settings).list_artifacts(mv.run_id)}
+    assert {"roc.png", "calibration.png", "feature_importances.csv"} <= artifacts
+
+    # Same run id again: every study is complete, nothing is retrained or re-registered.
+    again = runner.invoke(app, [*args, "--run-id", "e2e-1"], env=env)
+    assert again.exit_code == 0, again.output
+    assert "trial 0" not in again.output
+    assert "already is the champion" in again.output
+    assert [r.version for r in registry.list_models("readmission", settings)] == ["1"]
+
+    listed = runner.invoke(app, ["model", "list", "readmission"], env=env)
+    assert listed.exit_code == 0 and "challenger,champion" in listed.output
+    rollback = runner.invoke(app, ["model", "rollback", "readmission"], env=env)
+    assert rollback.exit_code == 2 and "no previous champion" in rollback.output
+    missing = runner.invoke(app, ["model", "promote", "readmission", "--version", "9"], env=env)
+    assert missing.exit_code == 2 and "no version 9" in missing.output
+
+
+def _settings(home: Path):
+    from services.training.settings import TrainingSettings
+
+    return TrainingSettings(home=home, _env_file=None)
+
+
+def test_bad_data_file_exits_2_naming_the_column(database_url, training_home, tmp_path) -> None:
+    from services.training.readmission_data import generate_readmission
+
+    frame = generate_readmission(50, seed=1).drop(columns=["max_glu_serum"])
+    path = tmp_path / "diabetic_data.csv"
+    frame.to_csv(path, index=False)
+    env = _env(database_url, training_home)
+    result = runner.invoke(app, ["train", "readmission", "--data", str(path)], env=env)
+    assert result.exit_code == 2
+    assert "missing column(s): max_glu_serum" in result.output
+    assert "Traceback" not in result.output
+    unknown = runner.invoke(app, ["train", "readmission", "--families", "xgb"], env=env)
+    assert unknown.exit_code == 2 and "unknown model family xgb" in unknown.output
+
+
+def test_validate_command_fails_a_broken_batch(database_url, training_home, tmp_path) -> None:
+    from services.training.readmission_data import generate_readmission
+
+    frame = generate_readmission(4000, seed=2)
+    late = frame.index >= 3000
+    frame["num_medications"] = frame["num_medications"].astype(object)
+    frame.loc[late, "num_medications"] = "?"
+    path = tmp_path / "diabetic_data.csv"
+    frame.to_csv(path, index=False)
+    env = _env(database_url, training_home, BEACON_INITIAL_SHARE="0.2")
+    result = runner.invoke(
+        app, ["train", "validate", "--data", str(path), "--batch", "4", "--batches", "4"], env=env
+    )
+    # The loader refuses '?' in an integer column before any gate runs.
+    assert result.exit_code == 2 and "num_medications" in result.output
+    frame.loc[late, "num_medications"] = 500
+    frame.to_csv(path, index=False)
+    result = runner.invoke(
+        app, ["train", "validate", "--data", str(path), "--batch", "4", "--batches", "4"], env=env
+    )
+    assert result.exit_code == 1, result.output
+    assert "FAIL range: num_medications" in result.output
+    ok = runner.invoke(
+        app, ["train", "validate", "--data", str(path), "--batch", "1", "--batches", "4"], env=env
+    )
+    assert ok.exit_code == 0, ok.output
+
+
+def test_training_on_scrambled_labels_is_stopped_by_the_gates(
+    database_url, training_settings, small_frame, model_name
+) -> None:
+    frame = small_frame.copy()
+    frame["readmitted"] = frame["readmitted"].sample(frac=1.0, random_state=0).to_numpy()
+    outcome = train_readmission(
+        training_settings,
+        database_url=database_url,
+        frame=frame,
+        run_id="scrambled",
+        families=["logreg"],
+        trials=1,
+        model_name=model_name,
+    )
+    assert not outcome.passed
+    failed = [g.name for g in outcome.gates if not g.passed]
+    assert failed == ["performance floor (LogisticRegression)"]
+    assert outcome.version is None
+    assert registry.alias_version(model_name, registry.CHAMPION, training_settings) is None
