@@ -12,7 +12,7 @@ export TOKENIZERS_PARALLELISM := false
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint format bench-embeddings clean
+.PHONY: help venv demo test lint format bench-embeddings bench-predict clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -44,6 +44,9 @@ format: venv ## Apply ruff formatting and safe fixes
 
 bench-embeddings: venv ## Refresh throughput, incremental refresh, /recommend_jobs latency, HNSW recall
 	$(PY) -m bench.bench_embeddings
+
+bench-predict: venv ## /predict/readmission latency and throughput vs `mlflow models serve`, same model
+	$(PY) -m bench.bench_predict
 
 clean: ## Remove the local state folder (embedded database, reports) and caches
 	rm -rf .beacon cdk.out .pytest_cache .ruff_cache

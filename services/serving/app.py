@@ -17,7 +17,8 @@ from services.serving.context import ServingContext
 from services.serving.errors import install_error_handlers
 from services.serving.metrics import Metrics
 from services.serving.middleware import RequestMiddleware
-from services.serving.routers import health, jobs
+from services.serving.model_registry.served import build_served_models
+from services.serving.routers import health, jobs, predict
 from services.serving.settings import ServingSettings, get_serving_settings
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,10 @@ def create_app(
 
     Anything passed in (database, encoder, answerer) is used as is and left open at shutdown;
     anything missing is created by the lifespan (database via `Database.from_settings`, which
-    migrates; the encoder from settings) and closed at shutdown. Called without settings, as
-    the uvicorn factory is, it also configures process logging from the settings.
+    migrates; the encoder from settings) and closed at shutdown. Registry models (readmission,
+    job match) load from `models:/<name>@<model_alias>` and are polled for hot swaps. Called
+    without settings, as the uvicorn factory is, it also configures process logging from the
+    settings.
     """
     if settings is None:
         from services.core.logging import configure_logging
@@ -60,7 +63,8 @@ def create_app(
 
     app = FastAPI(
         title="Beacon API",
-        summary="Job recommendations, job Q&A with citations and resume-job matching.",
+        summary="Job recommendations, job Q&A with citations, resume-job matching and "
+        "readmission predictions from the model registry.",
         version="0.1.0",
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,
@@ -70,6 +74,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(jobs.router)
+    app.include_router(predict.router)
     app.add_middleware(RequestMiddleware, metrics=context.metrics)
     return app
 
@@ -92,9 +97,22 @@ def _open(
         model_id=settings.bedrock_model_id,
         region=settings.aws_region,
     )
+    # Registry models load last and never fail start-up: without a champion their endpoints
+    # answer 503 with what to run, and the poller picks a version up when one is promoted.
+    models = build_served_models(settings, context.metrics)
+    context.owned.append(models)
+    models.start()
+    context.models = models
     log.info(
         "api ready to serve",
-        extra={"model": context.encoder.identity, "answer_backend": context.answerer.name},
+        extra={
+            "model": context.encoder.identity,
+            "answer_backend": context.answerer.name,
+            "served_models": {
+                role: slot.current.version if slot.current else None
+                for role, slot in models.slots().items()
+            },
+        },
     )
 
 

@@ -1,9 +1,9 @@
-"""What request handlers share: settings, database, encoder, answerer, caches and metrics."""
+"""What request handlers share: settings, database, encoder, answerer, models, caches, metrics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
@@ -14,6 +14,9 @@ from services.jobs.answerers import Answerer
 from services.jobs.match import SkillVocabularyCache
 from services.serving.metrics import Metrics
 from services.serving.settings import ServingSettings
+
+if TYPE_CHECKING:
+    from services.serving.model_registry.served import ServedModels
 
 
 class ServiceStarting(BeaconError):
@@ -30,6 +33,7 @@ class ServingContext:
     encoder: Encoder | None = None
     answerer: Answerer | None = None
     vocabulary: SkillVocabularyCache = field(default_factory=SkillVocabularyCache)
+    models: ServedModels | None = None
     #: Objects the lifespan created and must close at shutdown (not ones passed in).
     owned: list[Any] = field(default_factory=list)
 
@@ -43,6 +47,7 @@ class Services:
     encoder: Encoder
     answerer: Answerer
     vocabulary: SkillVocabularyCache
+    models: ServedModels
 
 
 def get_context(request: Request) -> ServingContext:
@@ -53,6 +58,14 @@ def get_context(request: Request) -> ServingContext:
 def get_services(request: Request) -> Services:
     """The loaded services, or 503 while the app is still starting (FastAPI dependency)."""
     ctx: ServingContext = request.app.state.context
-    if ctx.db is None or ctx.encoder is None or ctx.answerer is None:
+    if ctx.db is None or ctx.encoder is None or ctx.answerer is None or ctx.models is None:
         raise ServiceStarting("service is starting; retry shortly")
-    return Services(ctx.settings, ctx.db, ctx.encoder, ctx.answerer, ctx.vocabulary)
+    return Services(ctx.settings, ctx.db, ctx.encoder, ctx.answerer, ctx.vocabulary, ctx.models)
+
+
+def get_models(request: Request) -> ServedModels:
+    """The registry-backed models, or 503 while the app is starting (FastAPI dependency)."""
+    ctx: ServingContext = request.app.state.context
+    if ctx.models is None:
+        raise ServiceStarting("service is starting; retry shortly")
+    return ctx.models

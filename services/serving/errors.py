@@ -15,6 +15,7 @@ from services.jobs.answerers import AnswerUnavailable
 from services.jobs.search import NotEmbedded, NotFound
 from services.serving.context import ServiceStarting
 from services.serving.middleware import route_template
+from services.serving.model_registry.slot import NoModel
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ _STATUS: list[tuple[type[BaseException], int]] = [
     (DatabaseUnavailable, 503),
     (AnswerUnavailable, 503),
     (ServiceStarting, 503),
+    (NoModel, 503),
     (BeaconError, 400),
 ]
 

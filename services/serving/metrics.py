@@ -1,11 +1,11 @@
-"""Prometheus metrics of the API: requests and latency per route, documents and embeddings."""
+"""Prometheus metrics of the API: requests, latency, documents, embeddings and served models."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -83,7 +83,42 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.model_loads = Counter(
+            "beacon_model_loads",
+            "Decided model-version loads by model and outcome "
+            "(swapped, refused_load, refused_smoke, refused_tags).",
+            ["model", "outcome"],
+            registry=self.registry,
+        )
+        self.model_version = Gauge(
+            "beacon_model_served_version",
+            "Registry version number currently served, by model.",
+            ["model"],
+            registry=self.registry,
+        )
+        self.registry_errors = Counter(
+            "beacon_model_registry_errors",
+            "Failed checks of the model registry (the served version stays), by model.",
+            ["model"],
+            registry=self.registry,
+        )
+        self.predictions = Counter(
+            "beacon_model_predictions",
+            "Records scored, by model.",
+            ["model"],
+            registry=self.registry,
+        )
         self.registry.register(DocumentCollector(database))
+
+    def model_outcome(self, model: str, outcome: str, version: str) -> None:
+        """Count a decided load; a swap also updates the served-version gauge."""
+        self.model_loads.labels(model, outcome).inc()
+        if outcome == "swapped" and version.isdigit():
+            self.model_version.labels(model).set(int(version))
+
+    def registry_error(self, model: str) -> None:
+        """Count a registry check that failed."""
+        self.registry_errors.labels(model).inc()
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one finished request."""

@@ -146,16 +146,36 @@ class MatchRequest(_Request):
 
 
 class MatchFeatures(BaseModel):
-    """What the rule looked at: cosine similarity and Jaccard overlap of skill sets."""
+    """What the decision looked at: cosine similarity and Jaccard overlap of skill sets (both
+    methods); the classifier also title-token overlap, the seniority gap in levels (posting
+    minus resume) and location fit (1 same city or remote in the country, 0.5 same country,
+    0 elsewhere). A feature the text does not reveal is left out."""
 
     similarity: float
     skill_overlap: float
+    title_similarity: float | None = None
+    seniority_gap: float | None = None
+    location_fit: float | None = None
+
+
+class MatchModelRef(BaseModel):
+    """The registered classifier version that decided."""
+
+    name: str
+    version: str
+    alias: str
 
 
 class MatchResponse(BaseModel):
-    """Match decision; probability is calibrated P(same role family)."""
+    """Match decision with a calibrated probability.
+
+    method `match_classifier`: P(same role family and seniority within one level), from the
+    registered model named in `model`. method `similarity_skill_rule_v1` (the fallback while no
+    model has the alias): P(same role family); `model` is absent.
+    """
 
     label: Literal["match", "no_match"]
     probability: float
     method: str
     features: MatchFeatures
+    model: MatchModelRef | None = None

@@ -7,10 +7,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from services.core.mlflow_settings import MlflowSettingsMixin
 from services.embeddings.settings import EmbeddingSettings
 
 
-class ServingSettings(EmbeddingSettings):
+class ServingSettings(EmbeddingSettings, MlflowSettingsMixin):
     """API settings; inherits the embedding (query encoder) and core settings."""
 
     host: str = Field("127.0.0.1", description="Address uvicorn binds to.")
@@ -27,6 +28,31 @@ class ServingSettings(EmbeddingSettings):
         100, ge=10, le=1000, description="pgvector hnsw.ef_search for similarity queries."
     )
     max_top_k: int = Field(100, ge=1, le=1000, description="Largest top_k a request may ask.")
+    model_alias: str = Field(
+        "champion",
+        min_length=1,
+        description="Registry alias the API serves (`champion`; `challenger` for a shadow API).",
+    )
+    model_poll_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds between checks of the registry for a moved alias (hot swap).",
+    )
+    predict_batch_rows: int = Field(
+        2000,
+        ge=1,
+        description="Most records scored in one model call when concurrent /predict requests "
+        "are merged (a single request is never split).",
+    )
+    readmission_model_name: str = Field(
+        "readmission", min_length=1, description="Registered model behind /predict/readmission."
+    )
+    match_model_name: str = Field(
+        "job-match",
+        min_length=1,
+        description="Registered model behind /classify_match; the similarity rule until one "
+        "has the alias.",
+    )
 
 
 @lru_cache(maxsize=1)

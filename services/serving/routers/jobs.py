@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
 from services.jobs.match import match_pair
+from services.jobs.match_features import MODEL_METHOD, feature_frame, match_documents, pair_features
 from services.jobs.qa import answer_question
 from services.jobs.search import SearchFilters, recommend_for_resume, recommend_for_text
 from services.serving.context import Services, get_services
 from services.serving.errors import top_k_error
+from services.serving.model_registry.slot import ServedModel
 from services.serving.schemas import (
     CitationOut,
     JobResult,
     MatchFeatures,
+    MatchModelRef,
     MatchRequest,
     MatchResponse,
     QARequest,
@@ -93,9 +97,18 @@ def job_qa(body: QARequest, svc: ServicesDep) -> QAResponse:
     )
 
 
-@router.post("/classify_match", response_model=MatchResponse, responses=_ERRORS)
+@router.post(
+    "/classify_match",
+    response_model=MatchResponse,
+    response_model_exclude_none=True,
+    responses=_ERRORS,
+)
 def classify_match(body: MatchRequest, svc: ServicesDep) -> MatchResponse:
-    """Does the resume fit the posting? A calibrated rule until the trained classifier lands."""
+    """Does the resume fit the posting? The registered classifier when one has the alias,
+    else the calibrated similarity rule; `method` (and `model`) say which answered."""
+    served = svc.models.match.current  # held for the whole request: swaps cannot affect it
+    if served is not None:
+        return _classify_with_model(body, svc, served)
     result = match_pair(
         svc.db,
         svc.encoder,
@@ -114,4 +127,29 @@ def classify_match(body: MatchRequest, svc: ServicesDep) -> MatchResponse:
         features=MatchFeatures(
             similarity=round(result.similarity, 6), skill_overlap=round(result.skill_overlap, 6)
         ),
+    )
+
+
+def _classify_with_model(body: MatchRequest, svc: Services, served: ServedModel) -> MatchResponse:
+    resume, posting = match_documents(
+        svc.db,
+        svc.encoder,
+        svc.vocabulary,
+        resume_id=body.resume_id,
+        resume_text=body.resume_text,
+        job_id=body.job_id,
+        job_text=body.job_text,
+        chunk_words=svc.settings.chunk_words,
+        overlap_words=svc.settings.chunk_overlap_words,
+    )
+    features = pair_features(resume, posting)
+    probability = float(served.predict_proba(feature_frame([features]))[0])
+    return MatchResponse(
+        label="match" if probability >= served.threshold else "no_match",
+        probability=round(probability, 6),
+        method=MODEL_METHOD,
+        features=MatchFeatures(
+            **{k: None if math.isnan(v) else round(v, 6) for k, v in features.items()}
+        ),
+        model=MatchModelRef(name=served.name, version=served.version, alias=served.alias),
     )

@@ -1,0 +1,202 @@
+"""Hot swap: the served version follows the champion alias under load, and bad versions are
+refused while the old one keeps serving (real uvicorn, real MLflow store, real pipelines)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+import uvicorn
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from services.serving.app import create_app
+from services.training.readmission_schema import EXAMPLE_RECORD
+from services.training.registry import client as registry_client
+from tests.services.serving.conftest import ModelStore
+
+POLL_SECONDS = 0.2
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[ModelStore]:
+    """One MLflow store for the module (creating one costs seconds); each test registers its
+    own model name, so the tests stay independent."""
+    home = Path(tempfile.mkdtemp(prefix="beacon-models-"))
+    yield ModelStore(home)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def name(request) -> str:
+    return f"readmission-{request.node.name.removeprefix('test_')[:40]}"
+
+
+@pytest.fixture
+def live(store, name, readmission_model, plain_db, encoder) -> Iterator[tuple[str, object]]:
+    """Version 1 as champion, then a real server on loopback polling every 0.2 s."""
+    store.register(readmission_model, name, threshold=0.2)
+    settings = store.serving(model_poll_seconds=POLL_SECONDS, readmission_model_name=name)
+    app = create_app(settings, database=plain_db, encoder=encoder)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def _hammer(base_url: str, stop: threading.Event, seen: list, failures: list) -> None:
+    body = {"records": [EXAMPLE_RECORD] * 5}
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        while not stop.is_set():
+            try:
+                response = client.post("/predict/readmission", json=body)
+            except httpx.HTTPError as exc:
+                failures.append(repr(exc))
+                continue
+            if response.status_code != 200:
+                failures.append(f"{response.status_code} {response.text[:200]}")
+                continue
+            payload = response.json()
+            seen.append((payload["model"]["version"], payload["threshold"]))
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _info(base_url: str) -> dict:
+    return httpx.get(f"{base_url}/v1/model/info", timeout=10).json()["models"]["readmission"]
+
+
+def _metric(base_url: str, name: str, outcome: str) -> float:
+    text = httpx.get(f"{base_url}/metrics", timeout=10).text
+    prefix = f'beacon_model_loads_total{{model="{name}",outcome="{outcome}"}} '
+    line = next((row for row in text.splitlines() if row.startswith(prefix)), None)
+    return float(line.split()[-1]) if line else 0.0
+
+
+def test_alias_moves_under_concurrent_requests_without_errors(live, store, name, readmission_model):
+    base_url, _ = live
+    stop, failures = threading.Event(), []
+    seen: list[list] = [[] for _ in range(4)]
+    threads = [threading.Thread(target=_hammer, args=(base_url, stop, s, failures)) for s in seen]
+    for thread in threads:
+        thread.start()
+    try:
+        _wait_for(lambda: all(len(s) >= 5 for s in seen))
+        # Version 2 is told apart by its threshold (0.9); the alias moves while requests flow.
+        store.register(readmission_model, name, threshold=0.9)
+        _wait_for(lambda: all(s and s[-1][0] == "2" for s in seen))
+        before = [len(s) for s in seen]
+        _wait_for(lambda: all(len(s) >= n + 5 for s, n in zip(seen, before, strict=True)))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert failures == []
+    for responses in seen:
+        versions = [v for v, _ in responses]
+        assert versions[0] == "1" and versions[-1] == "2"
+        # Once a client saw version 2 it never saw version 1 again: one atomic swap.
+        first_new = versions.index("2")
+        assert set(versions[first_new:]) == {"2"}
+        # Version and threshold always come from the same loaded model.
+        assert {(v, t) for v, t in responses} <= {("1", 0.2), ("2", 0.9)}
+    assert _info(base_url)["version"] == "2"
+    assert _metric(base_url, name, "swapped") == 2.0
+
+
+def test_broken_versions_are_refused_and_the_old_one_kept(live, store, name, readmission_model):
+    base_url, app = live
+    # Version 2 loads but cannot score the stored example record: it was fitted on a column
+    # the readmission schema does not have.
+    import pandas as pd
+
+    frame = pd.DataFrame({"not_a_schema_column": [0.0, 1.0, 2.0, 3.0]})
+    wrong_columns = Pipeline([("clf", LogisticRegression())]).fit(frame, [0, 1, 0, 1])
+    from services.training.registry import register_model
+
+    version = register_model(
+        name,
+        wrong_columns,
+        frame.head(1),
+        threshold=0.5,
+        family="logreg",
+        settings=store.training,
+        alias="champion",
+    ).version
+    assert str(version) == "2"
+    _wait_for(lambda: _info(base_url).get("refused", {}).get("version") == "2")
+    info = _info(base_url)
+    assert info["version"] == "1" and info["status"] == "serving"
+    assert info["refused"]["stage"] == "smoke"
+    assert _metric(base_url, name, "refused_smoke") == 1.0
+    response = httpx.post(
+        f"{base_url}/predict/readmission", json={"records": [EXAMPLE_RECORD]}, timeout=10
+    )
+    assert response.status_code == 200
+    assert response.json()["model"]["version"] == "1"
+
+    # Version 3 is a good model whose artifacts went missing: it fails to load.
+    version = store.register(readmission_model, name, promote=False)
+    mlflow_client = registry_client(store.training)
+    download = mlflow_client.get_model_version_download_uri(name, version)
+    shutil.rmtree(Path(urlparse(download).path if "://" in download else download))
+    mlflow_client.set_registered_model_alias(name, "champion", version)
+    _wait_for(lambda: _info(base_url).get("refused", {}).get("version") == "3")
+    assert _info(base_url)["refused"]["stage"] == "load"
+    assert _info(base_url)["version"] == "1"
+    assert _metric(base_url, name, "refused_load") == 1.0
+
+    # A refused version is not retried on every poll; the next good version is taken.
+    slot = app.state.context.models.readmission
+    assert slot.refresh() == "refused"
+    store.register(readmission_model, name)
+    _wait_for(lambda: _info(base_url)["version"] == "4")
+    assert "refused" not in _info(base_url)
+
+
+def test_a_request_keeps_the_model_it_started_with(
+    store, name, readmission_model, plain_db, encoder
+):
+    store.register(readmission_model, name, threshold=0.2)
+    app = create_app(store.serving(readmission_model_name=name), database=plain_db, encoder=encoder)
+    from fastapi.testclient import TestClient
+
+    with TestClient(app):
+        slot = app.state.context.models.readmission
+        held = slot.require()
+        store.register(readmission_model, name, threshold=0.9)
+        assert slot.refresh() == "swapped"
+        assert slot.require().version == "2"
+        # The object a request took before the swap is untouched and still scores.
+        assert held.version == "1" and held.threshold == 0.2
+        from tests.services.serving.conftest import readmission_example
+
+        assert 0.0 <= held.predict_proba(readmission_example())[0] <= 1.0
