@@ -15,7 +15,7 @@ from services.core.database import Database
 from services.embeddings.encoder import Encoder
 from services.jobs.documents import SENIORITY_LEVELS
 from services.jobs.match import SkillVocabularyCache, skill_overlap
-from services.jobs.search import NotEmbedded, NotFound, encode_document
+from services.jobs.search import encode_document, stored_document
 
 #: Columns of the classifier's input frame, in order.
 FEATURE_NAMES: tuple[str, ...] = (
@@ -164,40 +164,20 @@ def feature_frame(rows: Sequence[dict[str, float]]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=list(FEATURE_NAMES), dtype=float)
 
 
-def _vector(value: object) -> np.ndarray:
-    array = value.to_numpy() if hasattr(value, "to_numpy") else value  # type: ignore[union-attr]
-    return np.asarray(array, dtype=np.float32)
-
-
 def stored_resume(conn: psycopg.Connection, resume_id: str) -> MatchDoc:
     """A stored resume's embedding, skills, headline, level and location."""
-    row = conn.execute(
-        "SELECT embedding, skills, headline, seniority, location FROM resumes WHERE resume_id = %s",
-        (resume_id,),
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"resume {resume_id!r} not found")
-    if row[0] is None:
-        raise NotEmbedded(
-            f"resume {resume_id!r} has no embedding yet; run the embeddings refresh and retry"
-        )
-    return MatchDoc(_vector(row[0]), list(row[1]), row[2], row[3], row[4])
+    vector, (skills, headline, seniority, location) = stored_document(
+        conn, "resume", resume_id, ["skills", "headline", "seniority", "location"]
+    )
+    return MatchDoc(vector, list(skills), headline, seniority, location)
 
 
 def stored_posting(conn: psycopg.Connection, job_id: str) -> MatchDoc:
     """A stored posting's embedding, skills, title, level, location and remote flag."""
-    row = conn.execute(
-        "SELECT embedding, skills, title, seniority, location, remote FROM job_postings"
-        " WHERE job_id = %s",
-        (job_id,),
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"job posting {job_id!r} not found")
-    if row[0] is None:
-        raise NotEmbedded(
-            f"job posting {job_id!r} has no embedding yet; run the embeddings refresh and retry"
-        )
-    return MatchDoc(_vector(row[0]), list(row[1]), row[2], row[3], row[4], bool(row[5]))
+    vector, (skills, title, seniority, location, remote) = stored_document(
+        conn, "posting", job_id, ["skills", "title", "seniority", "location", "remote"]
+    )
+    return MatchDoc(vector, list(skills), title, seniority, location, bool(remote))
 
 
 def text_document(

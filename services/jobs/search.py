@@ -179,38 +179,52 @@ def set_search_params(
     )
 
 
-def _as_array(value: Any) -> np.ndarray:
+def as_vector(value: Any) -> np.ndarray:
+    """A stored embedding as a float32 array."""
     # pgvector's loader returns a Vector object (0.4+) or a numpy array (older releases).
     array = value.to_numpy() if hasattr(value, "to_numpy") else value
     return np.asarray(array, dtype=np.float32)
 
 
-def resume_vector(conn: psycopg.Connection, resume_id: str) -> tuple[np.ndarray, list[str]]:
-    """The stored embedding and skills of a resume."""
-    row = conn.execute(
-        "SELECT embedding, skills FROM resumes WHERE resume_id = %s", (resume_id,)
-    ).fetchone()
+_STORED = {
+    "resume": ("resumes", "resume_id", "resume"),
+    "posting": ("job_postings", "job_id", "job posting"),
+}
+
+
+def stored_document(
+    conn: psycopg.Connection, kind: str, doc_id: str, columns: Sequence[str]
+) -> tuple[np.ndarray, tuple[Any, ...]]:
+    """A stored resume's or posting's embedding and the asked columns.
+
+    NotFound for an unknown id, NotEmbedded when the refresh has not embedded it yet.
+    """
+    table, id_column, label = _STORED[kind]
+    query = sql.SQL("SELECT embedding, {} FROM {} WHERE {} = %s").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.Identifier(table),
+        sql.Identifier(id_column),
+    )
+    row = conn.execute(query, (doc_id,)).fetchone()
     if row is None:
-        raise NotFound(f"resume {resume_id!r} not found")
+        raise NotFound(f"{label} {doc_id!r} not found")
     if row[0] is None:
         raise NotEmbedded(
-            f"resume {resume_id!r} has no embedding yet; run the embeddings refresh and retry"
+            f"{label} {doc_id!r} has no embedding yet; run the embeddings refresh and retry"
         )
-    return _as_array(row[0]), list(row[1])
+    return as_vector(row[0]), tuple(row[1:])
+
+
+def resume_vector(conn: psycopg.Connection, resume_id: str) -> tuple[np.ndarray, list[str]]:
+    """The stored embedding and skills of a resume."""
+    vector, (skills,) = stored_document(conn, "resume", resume_id, ["skills"])
+    return vector, list(skills)
 
 
 def posting_vector(conn: psycopg.Connection, job_id: str) -> tuple[np.ndarray, list[str]]:
     """The stored embedding and skills of a posting."""
-    row = conn.execute(
-        "SELECT embedding, skills FROM job_postings WHERE job_id = %s", (job_id,)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"job posting {job_id!r} not found")
-    if row[0] is None:
-        raise NotEmbedded(
-            f"job posting {job_id!r} has no embedding yet; run the embeddings refresh and retry"
-        )
-    return _as_array(row[0]), list(row[1])
+    vector, (skills,) = stored_document(conn, "posting", job_id, ["skills"])
+    return vector, list(skills)
 
 
 def recommend_sql(filters: SearchFilters) -> tuple[sql.Composed, dict[str, Any]]:

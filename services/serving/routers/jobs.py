@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
@@ -109,17 +109,7 @@ def classify_match(body: MatchRequest, svc: ServicesDep) -> MatchResponse:
     served = svc.models.match.current  # held for the whole request: swaps cannot affect it
     if served is not None:
         return _classify_with_model(body, svc, served)
-    result = match_pair(
-        svc.db,
-        svc.encoder,
-        svc.vocabulary,
-        resume_id=body.resume_id,
-        resume_text=body.resume_text,
-        job_id=body.job_id,
-        job_text=body.job_text,
-        chunk_words=svc.settings.chunk_words,
-        overlap_words=svc.settings.chunk_overlap_words,
-    )
+    result = match_pair(svc.db, svc.encoder, svc.vocabulary, **_pair_args(body, svc))
     return MatchResponse(
         label=result.label,  # type: ignore[arg-type]
         probability=round(result.probability, 6),
@@ -130,18 +120,20 @@ def classify_match(body: MatchRequest, svc: ServicesDep) -> MatchResponse:
     )
 
 
+def _pair_args(body: MatchRequest, svc: Services) -> dict[str, Any]:
+    """The pair (ids or texts) and chunking settings, as both classifiers take them."""
+    return {
+        "resume_id": body.resume_id,
+        "resume_text": body.resume_text,
+        "job_id": body.job_id,
+        "job_text": body.job_text,
+        "chunk_words": svc.settings.chunk_words,
+        "overlap_words": svc.settings.chunk_overlap_words,
+    }
+
+
 def _classify_with_model(body: MatchRequest, svc: Services, served: ServedModel) -> MatchResponse:
-    resume, posting = match_documents(
-        svc.db,
-        svc.encoder,
-        svc.vocabulary,
-        resume_id=body.resume_id,
-        resume_text=body.resume_text,
-        job_id=body.job_id,
-        job_text=body.job_text,
-        chunk_words=svc.settings.chunk_words,
-        overlap_words=svc.settings.chunk_overlap_words,
-    )
+    resume, posting = match_documents(svc.db, svc.encoder, svc.vocabulary, **_pair_args(body, svc))
     features = pair_features(resume, posting)
     probability = float(served.predict_proba(feature_frame([features]))[0])
     return MatchResponse(
