@@ -4,8 +4,8 @@ ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-# Later job families (training, drift) add their groups here, e.g. "embeddings,training,drift".
-ARG EXTRAS=embeddings
+# One image for every batch job: embeddings refresh and training (drift adds its group later).
+ARG EXTRAS=embeddings,training
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
