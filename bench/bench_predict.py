@@ -263,7 +263,12 @@ def mlflow_server(name: str, tracking_uri: str, env: dict[str, str], **extra: st
         "-w",
         "1",
     ]
-    return Server(name, command, {**env, "MLFLOW_TRACKING_URI": tracking_uri, **extra}, port)
+    # mlflow starts its scoring server with `exec uvicorn` through bash: the venv's bin folder
+    # must be on PATH even when the venv is not activated (as under `make`).
+    path = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return Server(
+        name, command, {**env, "PATH": path, "MLFLOW_TRACKING_URI": tracking_uri, **extra}, port
+    )
 
 
 def main() -> None:
