@@ -8,13 +8,13 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import psycopg
 
 from services.core.database import Database
 from services.embeddings.encoder import Encoder
-from services.jobs.search import encode_document, posting_vector, resume_vector
 
 METHOD = "similarity_skill_rule_v1"
 THRESHOLD = 0.5
@@ -118,12 +118,17 @@ class SkillVocabularyCache:
             return self._value
 
 
-@dataclass(frozen=True)
-class Side:
-    """One side of a pair: its unit vector and skill set."""
+class Side(Protocol):
+    """What the rule needs from one side of a pair: its unit vector and skill set."""
 
     vector: np.ndarray
     skills: list[str]
+
+
+def classify_sides(resume: Side, job: Side) -> MatchResult:
+    """The rule on two resolved sides (stored or free text)."""
+    similarity = float(np.clip(resume.vector @ job.vector, -1.0, 1.0))
+    return classify(similarity, skill_overlap(resume.skills, job.skills))
 
 
 def match_pair(
@@ -143,21 +148,18 @@ def match_pair(
     Stored documents use their stored vectors and skills; free text is embedded like a stored
     document and its skills are the vocabulary words it mentions.
     """
-    if (resume_id is None) == (resume_text is None) or (job_id is None) == (job_text is None):
-        raise ValueError("give exactly one of resume_id/resume_text and one of job_id/job_text")
-    stored: dict[str, Side] = {}
-    if resume_id is not None or job_id is not None:
-        with db.connection() as conn:
-            if resume_id is not None:
-                stored["resume"] = Side(*resume_vector(conn, resume_id))
-            if job_id is not None:
-                stored["job"] = Side(*posting_vector(conn, job_id))
+    # Imported here: match_features builds on this module's vocabulary and overlap.
+    from services.jobs.match_features import match_documents
 
-    def from_text(text: str) -> Side:
-        vector = encode_document(encoder, text, chunk_words, overlap_words)
-        return Side(vector, vocabulary.get(db).extract(text))
-
-    resume = stored.get("resume") or from_text(resume_text or "")
-    job = stored.get("job") or from_text(job_text or "")
-    similarity = float(np.clip(resume.vector @ job.vector, -1.0, 1.0))
-    return classify(similarity, skill_overlap(resume.skills, job.skills))
+    resume, job = match_documents(
+        db,
+        encoder,
+        vocabulary,
+        resume_id=resume_id,
+        resume_text=resume_text,
+        job_id=job_id,
+        job_text=job_text,
+        chunk_words=chunk_words,
+        overlap_words=overlap_words,
+    )
+    return classify_sides(resume, job)

@@ -221,12 +221,6 @@ def resume_vector(conn: psycopg.Connection, resume_id: str) -> tuple[np.ndarray,
     return vector, list(skills)
 
 
-def posting_vector(conn: psycopg.Connection, job_id: str) -> tuple[np.ndarray, list[str]]:
-    """The stored embedding and skills of a posting."""
-    vector, (skills,) = stored_document(conn, "posting", job_id, ["skills"])
-    return vector, list(skills)
-
-
 def recommend_sql(filters: SearchFilters) -> tuple[sql.Composed, dict[str, Any]]:
     """The recommendation query (exposed so benchmarks can EXPLAIN it).
 

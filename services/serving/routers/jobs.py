@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from services.jobs.match import match_pair
-from services.jobs.match_features import MODEL_METHOD, feature_frame, match_documents, pair_features
+from services.jobs.match import classify_sides
+from services.jobs.match_features import (
+    MODEL_METHOD,
+    MatchDoc,
+    feature_frame,
+    match_documents,
+    pair_features,
+)
 from services.jobs.qa import answer_question
 from services.jobs.search import SearchFilters, recommend_for_resume, recommend_for_text
 from services.serving.context import Services, get_services
@@ -107,9 +113,20 @@ def classify_match(body: MatchRequest, svc: ServicesDep) -> MatchResponse:
     """Does the resume fit the posting? The registered classifier when one has the alias,
     else the calibrated similarity rule; `method` (and `model`) say which answered."""
     served = svc.models.match.current  # held for the whole request: swaps cannot affect it
+    resume, posting = match_documents(
+        svc.db,
+        svc.encoder,
+        svc.vocabulary,
+        resume_id=body.resume_id,
+        resume_text=body.resume_text,
+        job_id=body.job_id,
+        job_text=body.job_text,
+        chunk_words=svc.settings.chunk_words,
+        overlap_words=svc.settings.chunk_overlap_words,
+    )
     if served is not None:
-        return _classify_with_model(body, svc, served)
-    result = match_pair(svc.db, svc.encoder, svc.vocabulary, **_pair_args(body, svc))
+        return _classify_with_model(resume, posting, served)
+    result = classify_sides(resume, posting)
     return MatchResponse(
         label=result.label,  # type: ignore[arg-type]
         probability=round(result.probability, 6),
@@ -120,20 +137,7 @@ def classify_match(body: MatchRequest, svc: ServicesDep) -> MatchResponse:
     )
 
 
-def _pair_args(body: MatchRequest, svc: Services) -> dict[str, Any]:
-    """The pair (ids or texts) and chunking settings, as both classifiers take them."""
-    return {
-        "resume_id": body.resume_id,
-        "resume_text": body.resume_text,
-        "job_id": body.job_id,
-        "job_text": body.job_text,
-        "chunk_words": svc.settings.chunk_words,
-        "overlap_words": svc.settings.chunk_overlap_words,
-    }
-
-
-def _classify_with_model(body: MatchRequest, svc: Services, served: ServedModel) -> MatchResponse:
-    resume, posting = match_documents(svc.db, svc.encoder, svc.vocabulary, **_pair_args(body, svc))
+def _classify_with_model(resume: MatchDoc, posting: MatchDoc, served: ServedModel) -> MatchResponse:
     features = pair_features(resume, posting)
     probability = float(served.predict_proba(feature_frame([features]))[0])
     return MatchResponse(
