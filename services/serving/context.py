@@ -17,6 +17,7 @@ from services.serving.settings import ServingSettings
 
 if TYPE_CHECKING:
     from services.serving.model_registry.served import ServedModels
+    from services.serving.prediction_log import PredictionLog
 
 
 class ServiceStarting(BeaconError):
@@ -34,6 +35,7 @@ class ServingContext:
     answerer: Answerer | None = None
     vocabulary: SkillVocabularyCache = field(default_factory=SkillVocabularyCache)
     models: ServedModels | None = None
+    prediction_log: PredictionLog | None = None
     #: Objects the lifespan created and must close at shutdown (not ones passed in).
     owned: list[Any] = field(default_factory=list)
 

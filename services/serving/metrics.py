@@ -108,6 +108,13 @@ class Metrics:
             ["model"],
             registry=self.registry,
         )
+        self.prediction_log = Counter(
+            "beacon_prediction_log_records",
+            "Predictions sent to the prediction log, by outcome (written, dropped_queue_full, "
+            "dropped_database_error).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.registry.register(DocumentCollector(database))
 
     def model_outcome(self, model: str, outcome: str, version: str) -> None:

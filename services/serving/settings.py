@@ -53,6 +53,20 @@ class ServingSettings(EmbeddingSettings, MlflowSettingsMixin):
         description="Registered model behind /classify_match; the similarity rule until one "
         "has the alias.",
     )
+    prediction_log: bool = Field(
+        True,
+        description="Record each readmission prediction (de-identified features, score, "
+        "version) in the prediction_log table for live drift checks.",
+    )
+    prediction_log_queue: int = Field(
+        20_000,
+        ge=100,
+        description="Predictions held in memory while waiting to be written; beyond it new "
+        "ones are dropped and counted (requests never wait for the log).",
+    )
+    prediction_log_flush_seconds: float = Field(
+        1.0, gt=0, description="Longest time a prediction waits before its batch is written."
+    )
 
 
 @lru_cache(maxsize=1)

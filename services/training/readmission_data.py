@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from services.core.errors import InputError
+from services.training.drift_scenarios import SCENARIOS, DriftScenario
 from services.training.readmission_schema import (
     AGE_BRACKETS,
     CODE_COLUMNS,
@@ -132,13 +133,16 @@ def generate_readmission(
     *,
     drift_start: float | None = None,
     drift_strength: float = 0.0,
+    scenario: DriftScenario | None = None,
 ) -> pd.DataFrame:
     """Encounters in the layout of `diabetic_data.csv`, ordered by time (= encounter_id).
 
     The same arguments always give the same frame. `drift_start` (a share of the time span)
     and `drift_strength` are a simple covariate-shift hook for drift tests: after the start,
     prior-utilisation rates and the A1C testing rate ramp up by up to `drift_strength` (1.0 =
-    double); the outcome keeps the same dependence on the features.
+    double); the outcome keeps the same dependence on the features. `scenario` adds the
+    documented gradual and abrupt changes of a `DriftScenario` (see drift_scenarios.py); it
+    draws no extra random numbers, so the features before its first change are unchanged.
     """
     if n_rows < 10:
         raise InputError("n_rows must be at least 10")
@@ -149,6 +153,9 @@ def generate_readmission(
     ramp = np.zeros(n)
     if drift_start is not None and drift_strength:
         ramp = drift_strength * np.clip((t - drift_start) / max(1.0 - drift_start, 1e-9), 0, 1)
+    scenario = scenario or SCENARIOS["none"]
+    older = scenario.age_years * scenario.ramp(t, scenario.age_start)
+    new_regime = t >= scenario.concept_change_at
 
     # Patient-level traits: a latent frailty the model sees only through its traces.
     frailty = rng.normal(size=n_patients)[patient]
@@ -161,7 +168,7 @@ def generate_readmission(
     first_seen = np.full(n_patients, np.inf)
     np.minimum.at(first_seen, patient, t)
     # Ages are drawn for the first visit; the file spans ten years, so repeat patients age.
-    age_years = np.clip(age0[patient] + 10 * (t - first_seen[patient]), 0, 99.9)
+    age_years = np.clip(age0[patient] + 10 * (t - first_seen[patient]) + older, 0, 99.9)
     age_idx = (age_years // 10).astype(int)
     payer = _pick(rng, _PAYERS, _PAYER_SHARES, n_patients)[patient]
     payer[rng.random(n) < 0.40] = MISSING
@@ -189,13 +196,32 @@ def generate_readmission(
     for col in DIAGNOSIS_COLUMNS:
         groups, codes = _diagnoses(rng, col, n)
         diag_group[col], diag_code[col] = groups, codes
+    recoded = (t >= scenario.coding_change_at) & ~np.char.count(
+        diag_code["diag_3"].astype(str), "."
+    ).astype(bool)
+    recoded &= diag_code["diag_3"] != MISSING
+    diag_code["diag_3"] = np.where(
+        recoded, np.char.add(diag_code["diag_3"].astype(str), ".9"), diag_code["diag_3"]
+    ).astype(object)
 
     rate = 1.0 + ramp
-    number_inpatient = np.minimum(
-        rng.poisson(rate * np.exp(-1.05 + 0.65 * frailty + 0.12 * np.minimum(visit, 5))), 21
-    )
-    number_emergency = np.minimum(rng.poisson(rate * np.exp(-2.2 + 0.55 * frailty)), 76)
-    number_outpatient = np.minimum(rng.poisson(rate * np.exp(-1.5 + 0.35 * frailty)), 42)
+    # A scenario's extra visits come from their own stream: Poisson draws consume a varying
+    # amount of randomness, so changing the main stream's rates would reshuffle every row.
+    extra_rate = scenario.utilisation_increase * scenario.ramp(t, scenario.utilisation_start)
+    extra_rng = np.random.default_rng([seed, 1])
+    visits = {}
+    for column, base, cap in (
+        ("inpatient", np.exp(-1.05 + 0.65 * frailty + 0.12 * np.minimum(visit, 5)), 21),
+        ("emergency", np.exp(-2.2 + 0.55 * frailty), 76),
+        ("outpatient", np.exp(-1.5 + 0.35 * frailty), 42),
+    ):
+        count = rng.poisson(rate * base)
+        if extra_rate.any():
+            count = count + extra_rng.poisson(extra_rate * base)
+        visits[column] = np.minimum(count, cap)
+    number_inpatient = visits["inpatient"]
+    number_emergency = visits["emergency"]
+    number_outpatient = visits["outpatient"]
     circulatory = diag_group["diag_1"] == "circulatory"
     time_in_hospital = np.clip(
         1 + rng.negative_binomial(3, 3 / (3 + np.exp(0.95 + 0.15 * frailty + 0.1 * circulatory))),
@@ -245,6 +271,17 @@ def generate_readmission(
         - 0.1 * (meds["metformin"] == "Steady")
         + 0.05 * (payer == "MC")
     )
+    # Concept drift: the same features, a different relationship with the outcome.
+    if new_regime.any():
+        shift = (
+            -0.4 * np.minimum(number_inpatient, 6)
+            - 0.45 * frailty
+            + 1.2 * (a1c == ">8")
+            + 0.9 * (meds["insulin"] == "Up")
+            + 0.25 * (time_in_hospital - 4)
+        )
+        # Centred, so the readmission rate stays put and only who is readmitted changes.
+        logit = logit + new_regime * (shift - shift[new_regime].mean())
     never = np.isin(discharge, _NEVER_READMITTED)
     p30 = _sigmoid(logit + _intercept(logit, _READMIT_30 / (1 - never.mean())))
     u = rng.random(n)

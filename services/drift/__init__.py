@@ -1,0 +1,1 @@
+"""Drift detection, prediction monitoring and the simulated retraining loop."""

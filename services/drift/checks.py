@@ -1,0 +1,323 @@
+"""One drift check: data drift, prediction drift and (with labels) concept drift, as gates."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from services.core.errors import InputError
+from services.drift.reference import Reference
+from services.drift.settings import DriftSettings
+from services.training.gates import Check, GateResult
+from services.training.readmission_schema import (
+    CATEGORICAL_COLUMNS,
+    FEATURE_COLUMNS,
+    NUMERIC_COLUMNS,
+    TARGET_COLUMN,
+    to_target,
+)
+
+PREDICTION = "prediction"
+TARGET = "target"
+CALIBRATION_BINS = 10
+#: One-sided 99 % normal quantile: a batch is checked every day, so false alarms add up.
+Z_DROP = 2.326
+
+
+@dataclass
+class DriftResult:
+    """Everything one check found; `summary()` is the JSON the pipelines read."""
+
+    label: str
+    model_name: str
+    model_version: str
+    rows_reference: int
+    rows_current: int
+    column_scores: dict[str, dict[str, Any]]
+    prediction: dict[str, Any]
+    concept: dict[str, float] | None
+    gates: list[GateResult] = field(default_factory=list)
+    snapshot: Any = field(default=None, repr=False)  # the Evidently snapshot, for the HTML
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        """Feature columns whose per-column drift test failed."""
+        return sorted(c for c, s in self.column_scores.items() if s["drifted"])
+
+    @property
+    def share_of_drifted_columns(self) -> float:
+        """Drifted columns over checked columns."""
+        return len(self.drifted_columns) / max(len(self.column_scores), 1)
+
+    @property
+    def drift_detected(self) -> bool:
+        """True when the data or the predictions drifted past their thresholds."""
+        return any(not g.passed for g in self.gates if g.name != "concept drift")
+
+    @property
+    def retrain_recommended(self) -> bool:
+        """True when any gate failed: drifted inputs or predictions, or a worse model."""
+        return any(not g.passed for g in self.gates)
+
+    @property
+    def reasons(self) -> list[str]:
+        """One line per failed gate."""
+        return [f"{g.name}: {g.summary}" for g in self.gates if not g.passed]
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON-ready summary (no rows, no raw values: only scores and counts)."""
+        return {
+            "label": self.label,
+            "model": {"name": self.model_name, "version": self.model_version},
+            "rows": {"reference": self.rows_reference, "current": self.rows_current},
+            "drift_detected": self.drift_detected,
+            "retrain_recommended": self.retrain_recommended,
+            "share_of_drifted_columns": round(self.share_of_drifted_columns, 6),
+            "drifted_columns": self.drifted_columns,
+            "column_scores": self.column_scores,
+            "prediction_drift": self.prediction,
+            "concept_drift": self.concept,
+            "gates": [
+                {"name": g.name, "passed": g.passed, "summary": g.summary} for g in self.gates
+            ],
+            "reasons": self.reasons,
+        }
+
+
+def check_drift(
+    reference: Reference,
+    current: pd.DataFrame,
+    settings: DriftSettings,
+    *,
+    label: str,
+    current_scores: np.ndarray | None = None,
+) -> DriftResult:
+    """Compare `current` (raw columns; `readmitted` optional) with the model's reference.
+
+    Scores come from the reference model unless `current_scores` are given (live traffic
+    logs the scores it served). Labels, when present, add the concept-drift gate.
+    """
+    if len(current) < settings.drift_min_rows:
+        raise InputError(
+            f"{label}: {len(current)} rows, fewer than BEACON_DRIFT_MIN_ROWS="
+            f"{settings.drift_min_rows}; a drift check needs more data"
+        )
+    missing = [c for c in FEATURE_COLUMNS if c not in current.columns]
+    if missing:
+        raise InputError(f"{label}: missing feature column(s): {', '.join(missing[:5])}")
+    ref = reference.frame
+    ref_scores = reference.model.predict_proba(ref[FEATURE_COLUMNS])[:, 1]
+    if current_scores is None:
+        current_scores = reference.model.predict_proba(current[FEATURE_COLUMNS])[:, 1]
+    labelled = TARGET_COLUMN in current.columns and current[TARGET_COLUMN].notna().all()
+
+    ref_frame = _frame(ref, ref_scores, with_target=True)
+    cur_frame = _frame(current, current_scores, with_target=labelled)
+    snapshot, values, tests = _evidently(ref_frame, cur_frame, settings, labelled)
+
+    column_scores = {
+        column: {
+            "score": round(float(values[("ValueDrift", column)]["value"]), 6),
+            "method": values[("ValueDrift", column)]["method"],
+            "threshold": values[("ValueDrift", column)]["threshold"],
+            "drifted": tests.get(column) == "FAIL",
+        }
+        for column in FEATURE_COLUMNS
+        if ("ValueDrift", column) in values
+    }
+    prediction_score = float(values[("ValueDrift", PREDICTION)]["value"])
+    prediction = {
+        "score": round(prediction_score, 6),
+        "method": values[("ValueDrift", PREDICTION)]["method"],
+        "threshold": settings.drift_prediction_threshold,
+        "drifted": prediction_score > settings.drift_prediction_threshold,
+        "mean_reference": round(float(ref_scores.mean()), 6),
+        "mean_current": round(float(np.mean(current_scores)), 6),
+    }
+    concept = None
+    if labelled:
+        # All held-out rows, not just the test split: twice the rows halves the noise that
+        # the drop is measured against, and validation rows never trained the model.
+        concept = _concept(
+            to_target(ref[TARGET_COLUMN]),
+            ref_scores,
+            to_target(current[TARGET_COLUMN]),
+            np.asarray(current_scores),
+        )
+    result = DriftResult(
+        label=label,
+        model_name=reference.model_name,
+        model_version=reference.version,
+        rows_reference=len(ref),
+        rows_current=len(current),
+        column_scores=column_scores,
+        prediction=prediction,
+        concept=concept,
+        snapshot=snapshot,
+    )
+    result.gates = _gates(result, settings)
+    return result
+
+
+def _frame(raw: pd.DataFrame, scores: np.ndarray, *, with_target: bool) -> pd.DataFrame:
+    frame = raw[FEATURE_COLUMNS].copy()
+    frame[PREDICTION] = np.asarray(scores, dtype=float)
+    if with_target:
+        frame[TARGET] = to_target(raw[TARGET_COLUMN])
+    return frame
+
+
+def _evidently(
+    ref: pd.DataFrame, cur: pd.DataFrame, settings: DriftSettings, labelled: bool
+) -> tuple[Any, dict[tuple[str, str], dict[str, Any]], dict[str, str]]:
+    """Run the data-drift preset plus score drift (and the classification preset)."""
+    from evidently import BinaryClassification, DataDefinition, Dataset, Report
+    from evidently.metrics import ValueDrift
+    from evidently.presets import ClassificationPreset, DataDriftPreset
+
+    metrics: list[Any] = [
+        DataDriftPreset(columns=FEATURE_COLUMNS, drift_share=settings.drift_column_share),
+        ValueDrift(
+            column=PREDICTION, method="wasserstein", threshold=settings.drift_prediction_threshold
+        ),
+    ]
+    classification = []
+    if labelled:
+        metrics.append(ClassificationPreset())
+        classification = [BinaryClassification(target=TARGET, prediction_probas=PREDICTION)]
+    else:
+        ref = ref.drop(columns=[TARGET])
+    definition = DataDefinition(
+        numerical_columns=[*NUMERIC_COLUMNS, PREDICTION],
+        categorical_columns=[*CATEGORICAL_COLUMNS, *([TARGET] if labelled else [])],
+        classification=classification or None,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy/numpy warnings on near-constant columns
+        snapshot = Report(metrics, include_tests=True).run(
+            current_data=Dataset.from_pandas(cur, data_definition=definition),
+            reference_data=Dataset.from_pandas(ref, data_definition=definition),
+        )
+    result = snapshot.dict()
+    values: dict[tuple[str, str], dict[str, Any]] = {}
+    for metric in result["metrics"]:
+        config = metric["config"]
+        kind = config["type"].rsplit(":", 1)[-1]
+        if kind == "ValueDrift":
+            values[(kind, config["column"])] = {
+                "value": metric["value"],
+                "method": config.get("method"),
+                "threshold": config.get("threshold"),
+            }
+    tests = {
+        test["metric_config"]["params"]["column"]: str(getattr(test["status"], "value", ""))
+        for test in result.get("tests", [])
+        if test.get("id") == "drift" and "column" in test["metric_config"]["params"]
+    }
+    return snapshot, values, tests
+
+
+def _concept(
+    y_ref: np.ndarray, p_ref: np.ndarray, y_cur: np.ndarray, p_cur: np.ndarray
+) -> dict[str, float]:
+    from sklearn.metrics import roc_auc_score
+
+    if len(np.unique(y_cur)) < 2:
+        raise InputError("the batch's `readmitted` column has one class only: no ROC AUC")
+    auc_ref, auc_cur = float(roc_auc_score(y_ref, p_ref)), float(roc_auc_score(y_cur, p_cur))
+    return {
+        "roc_auc_reference": round(auc_ref, 6),
+        "roc_auc_current": round(auc_cur, 6),
+        "roc_auc_drop_standard_error": round(
+            float(np.hypot(auc_standard_error(auc_ref, y_ref), auc_standard_error(auc_cur, y_cur))),
+            6,
+        ),
+        "calibration_error_reference": round(expected_calibration_error(y_ref, p_ref), 6),
+        "calibration_error_current": round(expected_calibration_error(y_cur, p_cur), 6),
+        "positive_rate_reference": round(float(np.mean(y_ref)), 6),
+        "positive_rate_current": round(float(np.mean(y_cur)), 6),
+    }
+
+
+def auc_standard_error(auc: float, y: np.ndarray) -> float:
+    """Hanley & McNeil (1982) standard error of a ROC AUC from its class counts."""
+    positives = float(np.sum(y))
+    negatives = float(len(y) - positives)
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (
+        auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
+    ) / (positives * negatives)
+    return float(np.sqrt(max(variance, 0.0)))
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
+    """Row-weighted mean |observed rate - mean score| over equal-count score bins."""
+    order = np.argsort(p, kind="stable")
+    error = 0.0
+    for chunk in np.array_split(order, bins):
+        if len(chunk):
+            error += len(chunk) * abs(float(np.mean(y[chunk])) - float(np.mean(p[chunk])))
+    return error / len(p)
+
+
+def _gates(result: DriftResult, settings: DriftSettings) -> list[GateResult]:
+    share, limit = result.share_of_drifted_columns, settings.drift_column_share
+    data_passed = share <= limit
+    drifted = ", ".join(result.drifted_columns)
+    data_gate = GateResult(
+        "data drift",
+        data_passed,
+        [
+            Check(
+                f"drift: {column}",
+                not score["drifted"],
+                f"{score['method']} {score['score']:.4f} (threshold {score['threshold']})",
+            )
+            for column, score in result.column_scores.items()
+        ],
+        f"{len(result.drifted_columns)} of {len(result.column_scores)} columns drifted "
+        f"({share:.1%}, limit {limit:.1%})" + (f": {drifted}" if drifted else ""),
+    )
+    pred = result.prediction
+    prediction_gate = GateResult(
+        "prediction drift",
+        not pred["drifted"],
+        [],
+        f"score distance {pred['score']:.4f} (threshold {pred['threshold']}); mean score "
+        f"{pred['mean_reference']:.4f} -> {pred['mean_current']:.4f}",
+    )
+    gates = [data_gate, prediction_gate]
+    if result.concept is not None:
+        c = result.concept
+        auc_drop = c["roc_auc_reference"] - c["roc_auc_current"]
+        ece_rise = c["calibration_error_current"] - c["calibration_error_reference"]
+        # A drop counts only when it is both material and beyond sampling noise: small
+        # batches otherwise "degrade" by chance and retrain for nothing.
+        noise = Z_DROP * c["roc_auc_drop_standard_error"]
+        checks = [
+            Check(
+                "ROC AUC",
+                auc_drop <= max(settings.drift_auc_drop, noise),
+                f"{c['roc_auc_reference']:.4f} -> {c['roc_auc_current']:.4f} "
+                f"(largest drop {settings.drift_auc_drop}, noise +/-{noise:.4f})",
+            ),
+            Check(
+                "calibration error",
+                ece_rise <= settings.drift_calibration_error,
+                f"{c['calibration_error_reference']:.4f} -> {c['calibration_error_current']:.4f}"
+                f" (largest rise {settings.drift_calibration_error})",
+            ),
+        ]
+        gates.append(
+            GateResult(
+                "concept drift",
+                all(check.passed for check in checks),
+                checks,
+                "; ".join(f"{check.name} {check.detail}" for check in checks),
+            )
+        )
+    return gates

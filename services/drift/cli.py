@@ -1,0 +1,191 @@
+"""`beacon drift check` and `beacon simulate`: drift reports, gates and the retraining loop."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from services.core.cli_support import cli_job, setup
+from services.core.errors import InputError
+
+app = typer.Typer(
+    help="Drift checks of a model's incoming data, predictions and performance.",
+    no_args_is_help=True,
+)
+
+GATE_FAILED = 1  # exit code when drift is found (errors exit with 2)
+
+
+def drift_settings():
+    """The drift settings, read once, with logging configured."""
+    from services.drift.settings import DriftSettings
+
+    settings = DriftSettings()
+    setup(settings)
+    return settings
+
+
+@app.command("check")
+@cli_job
+def check_command(
+    model: Annotated[
+        str, typer.Option(help="Registered model whose reference the batch is compared with.")
+    ] = "readmission",
+    batch: Annotated[
+        int | None,
+        typer.Option(min=1, help="A later batch of the generated data (1 = oldest)."),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            help="A batch file in the diabetic_data.csv layout, labels included (path or s3://).",
+        ),
+    ] = None,
+    live: Annotated[
+        bool, typer.Option(help="Check the predictions the API logged (see --since).")
+    ] = False,
+    since: Annotated[str, typer.Option(help="With --live: how far back, e.g. 30m, 1h, 7d.")] = "1h",
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="With --live: end of the window (ISO 8601, e.g. 2026-11-23T00:00:00+00:00). "
+            "Default: now. Pipelines pass their interval end, so a rerun checks the same rows."
+        ),
+    ] = None,
+    alias: Annotated[str, typer.Option(help="Registry alias of the checked model.")] = "champion",
+    out: Annotated[
+        str | None,
+        typer.Option(help="Folder or s3:// prefix for the report. Default: the reports folder."),
+    ] = None,
+    exit_zero: Annotated[
+        bool,
+        typer.Option(help="Exit 0 even when drift is found (pipelines read summary.json)."),
+    ] = False,
+) -> None:
+    """Compare a batch with the model's reference: data, prediction and concept drift.
+
+    Writes summary.json, report.html (Evidently), metrics.prom (Prometheus gauges) and
+    metrics.emf.jsonl (CloudWatch Embedded Metric Format) into one folder per batch. Exits 1
+    when a gate fails, 2 on bad input.
+    """
+    from services.drift.checks import check_drift
+    from services.drift.emit import emf_line, metric_values
+    from services.drift.outputs import SUMMARY, default_out, write_outputs
+    from services.drift.reference import load_reference
+
+    sources = sum([batch is not None, data is not None, live])
+    if sources != 1:
+        raise InputError("give exactly one of --batch N, --data FILE or --live")
+    settings = drift_settings()
+    scores = None
+    if batch is not None:
+        from services.drift.batches import generated_batch
+
+        frame, label = generated_batch(settings, batch)
+    elif data is not None:
+        from services.drift.batches import file_batch
+
+        frame, label = file_batch(data, settings)
+    else:
+        from services.core.database import Database
+        from services.drift.batches import live_batch, parse_since, parse_until
+
+        window, end = parse_since(since), parse_until(until)
+        with Database.from_settings(settings) as db:
+            frame, scores, label = live_batch(db, model, window, end)
+        if len(frame) < settings.drift_min_rows:
+            # Quiet traffic is not an error: record that there was nothing to check.
+            _skip(settings, out or default_out(settings, model, label), model, label, len(frame))
+            return
+    reference = load_reference(model, settings, alias)
+    typer.echo(
+        f"reference: {model} version {reference.version} (@{alias}), "
+        f"{len(reference.frame)} held-out rows"
+    )
+    typer.echo(f"checking {label}: {len(frame)} rows")
+    result = check_drift(reference, frame, settings, label=label, current_scores=scores)
+    for gate in result.gates:
+        typer.echo(gate.report())
+    target = out or default_out(settings, model, label)
+    written = write_outputs(result, settings, target)
+    if settings.env != "local":
+        # In AWS the job's stdout is its CloudWatch log stream: EMF lines become metrics.
+        typer.echo(
+            emf_line(
+                metric_values(result), namespace=settings.resolved_metrics_namespace, workload=model
+            )
+        )
+    typer.echo(f"report: {written[SUMMARY]} (+ report.html, metrics.prom, metrics.emf.jsonl)")
+    verdict = "retraining recommended" if result.retrain_recommended else "no drift"
+    typer.echo(f"result: {verdict}")
+    if result.retrain_recommended and not exit_zero:
+        raise typer.Exit(code=GATE_FAILED)
+
+
+@cli_job
+def simulate_command(
+    batches: Annotated[
+        int, typer.Option(min=1, help="How many later batches to walk, oldest first.")
+    ] = 8,
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="Drift scenario: default, or none (the no-drift control)."),
+    ] = None,
+    rows: Annotated[
+        int | None,
+        typer.Option(min=1000, help="Encounters to generate (default BEACON_READMISSION_ROWS)."),
+    ] = None,
+    trials: Annotated[
+        int | None,
+        typer.Option(min=1, help="Trials per family when retraining (BEACON_SIMULATE_TRIALS)."),
+    ] = None,
+) -> None:
+    """Walk later batches in time order: score, check drift, retrain, gate, promote or keep.
+
+    Each decision is printed with its reason. Writes a timeline (timeline.png, timeline.html,
+    timeline.json) and one drift report per batch under <reports>/simulation/<scenario>/. The
+    model is registered as readmission-sim-<scenario>, apart from the served `readmission`.
+    """
+    from services.drift.simulate import simulate, simulation_root
+    from services.drift.timeline import PAGE, PNG, write_timeline
+    from services.training.drift_scenarios import get_scenario
+
+    settings = drift_settings()
+    overrides = {"drift_scenario": scenario, "readmission_rows": rows, "simulate_trials": trials}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    get_scenario(settings.drift_scenario)  # a bad name fails before any work
+    if batches > settings.drift_batches:
+        raise InputError(f"--batches: at most {settings.drift_batches} (BEACON_DRIFT_BATCHES)")
+    simulation = simulate(settings, n_batches=batches, say=typer.echo)
+    limits = (settings.drift_column_share, settings.drift_prediction_threshold)
+    written = write_timeline(simulation, simulation_root(settings), limits)
+    typer.echo(
+        f"retrained after batch(es) {simulation.retrain_batches or 'none'}; promoted after "
+        f"{simulation.promotion_batches or 'none'}"
+    )
+    typer.echo(f"timeline: {written[PAGE]} (plot {written[PNG]})")
+
+
+def _skip(settings, out: str, model: str, label: str, rows: int) -> None:
+    import json
+
+    from services.core.storage import Storage, join
+    from services.drift.outputs import SUMMARY
+
+    summary = {
+        "label": label,
+        "model": {"name": model},
+        "skipped": True,
+        "rows": {"current": rows},
+        "drift_detected": False,
+        "retrain_recommended": False,
+        "reasons": [f"{rows} live predictions, fewer than BEACON_DRIFT_MIN_ROWS"],
+    }
+    uri = join(out, SUMMARY)
+    Storage(settings.aws_region).write_bytes(uri, json.dumps(summary, indent=2).encode())
+    typer.echo(
+        f"{label}: {rows} predictions, fewer than BEACON_DRIFT_MIN_ROWS="
+        f"{settings.drift_min_rows}: nothing to check (summary {uri})"
+    )

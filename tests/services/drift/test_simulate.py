@@ -1,0 +1,79 @@
+"""`beacon simulate`: the drift scenario retrains and beats a never-retrained model; the
+no-drift control never retrains; a rerun ends in the same state; the timeline is written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from services.drift.simulate import simulate
+from services.drift.timeline import write_timeline
+from services.training import registry
+from services.training.readmission_schema import FEATURE_COLUMNS, TARGET_COLUMN, to_target
+from tests.services.drift.conftest import scenario_batches
+
+
+@pytest.fixture(scope="module")
+def drifted_run(drift_settings):
+    settings = drift_settings.model_copy(update={"drift_scenario": "default"})
+    return settings, simulate(settings, n_batches=8)
+
+
+def test_drift_triggers_retraining_that_beats_the_never_retrained_model(drifted_run):
+    settings, run = drifted_run
+    assert run.retrain_batches, [s.decision for s in run.steps]
+    assert run.promotion_batches
+    # The concept change lands with batch 6: it must be caught there at the latest.
+    assert min(run.retrain_batches) <= 6
+    champion = registry.alias_version(run.model_name, registry.CHAMPION, settings)
+    assert str(champion.version) != run.initial_version
+    final = registry.load_model(run.model_name, str(champion.version), settings)
+    initial = registry.load_model(run.model_name, run.initial_version, settings)
+    last = scenario_batches(settings, "default")[-2:]
+    for batch in last:
+        y = to_target(batch[TARGET_COLUMN])
+        final_auc = roc_auc_score(y, final.predict_proba(batch[FEATURE_COLUMNS])[:, 1])
+        initial_auc = roc_auc_score(y, initial.predict_proba(batch[FEATURE_COLUMNS])[:, 1])
+        assert final_auc > initial_auc + 0.02, (final_auc, initial_auc)
+    for step in run.steps:
+        assert step.decision
+        assert step.retrained == step.retrain_recommended
+        if step.retrained:
+            assert step.reasons  # every retraining says why
+
+
+def test_rerun_ends_in_the_same_state(drifted_run):
+    settings, run = drifted_run
+    client = registry.client(settings)
+    versions = len(client.search_model_versions(f"name='{run.model_name}'"))
+    # The first batches again (a rerun after a kill): same decisions, no new versions.
+    again = simulate(settings, n_batches=4)
+    assert [s.decision for s in again.steps] == [s.decision for s in run.steps[:4]]
+    assert len(client.search_model_versions(f"name='{run.model_name}'")) == versions
+
+
+def test_no_drift_control_never_retrains(drift_settings):
+    settings = drift_settings.model_copy(update={"drift_scenario": "none"})
+    run = simulate(settings, n_batches=8)
+    assert run.model_name == "readmission-sim-none"
+    assert run.retrain_batches == [], [s.reasons for s in run.steps]
+    assert {s.served_version for s in run.steps} == {run.initial_version}
+
+
+def test_timeline_files_are_written(drifted_run, tmp_path: Path):
+    settings, run = drifted_run
+    written = write_timeline(run, str(tmp_path), (0.1, 0.2))
+    png = Path(written["timeline.png"]).read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    page = Path(written["timeline.html"]).read_text()
+    assert page.count("<tr><td>") == 8
+    assert 'href="batch-1/report.html"' in page
+    record = json.loads(Path(written["timeline.json"]).read_text())
+    assert record["retrain_batches"] == run.retrain_batches
+    assert len(record["steps"]) == 8
+    # The per-batch drift reports the page links to exist next to the timeline root.
+    root = Path(settings.resolved_reports_uri) / "simulation" / "default"
+    assert (root / "batch-8" / "report.html").is_file()
