@@ -58,10 +58,22 @@ def demo_command(
             f"refresh done in {stats.wall_seconds:.1f}s: {stats.embedded} embedded "
             f"(encode {stats.encode_seconds:.1f}s, write {stats.write_seconds:.1f}s)"
         )
+        _events(settings, db, encoder)
         if serve:
             _serve(settings, db, encoder, host or settings.host, port or settings.port)
     finally:
         db.close()
+
+
+def _events(settings: ServingSettings, db: Database, encoder) -> None:
+    from services.recommender.demo import prepare_events_demo
+    from services.recommender.settings import RecommenderSettings
+
+    # The events workload shares the API's home and MLflow store.
+    events = RecommenderSettings(
+        home=settings.home, mlflow_tracking_uri=settings.mlflow_tracking_uri
+    )
+    prepare_events_demo(events, db, encoder, _say)
 
 
 def _serve(settings: ServingSettings, db: Database, encoder, host: str, port: int) -> None:
@@ -114,6 +126,8 @@ Try:
             "filters": {{"remote": true}}}}'
   curl -s -X POST {base}/job_qa -H 'Content-Type: application/json' \\
        -d '{{"question": "Which jobs ask for Kubernetes experience?"}}'
+  curl -s -X POST {base}/v1/recommendations -H 'Content-Type: application/json' \\
+       -d '{{"user_id": "u000001", "city": "Dublin", "top_k": 5}}'
   curl -s -X POST {base}/classify_match -H 'Content-Type: application/json' \\
        -d '{{"resume_id": "res-000001", "job_id": "job-000001"}}'
 """

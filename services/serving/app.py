@@ -13,12 +13,14 @@ from starlette.concurrency import run_in_threadpool
 from services.core.database import Database
 from services.embeddings.encoder import Encoder
 from services.jobs.answerers import Answerer, build_answerer
+from services.recommender.settings import RecommenderSettings
 from services.serving.context import ServingContext
 from services.serving.errors import install_error_handlers
 from services.serving.metrics import Metrics
 from services.serving.middleware import RequestMiddleware
 from services.serving.model_registry.served import build_served_models
-from services.serving.routers import health, jobs, predict
+from services.serving.prediction_log import PredictionLog
+from services.serving.routers import events, health, jobs, predict
 from services.serving.settings import ServingSettings, get_serving_settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ def create_app(
     database: Database | None = None,
     encoder: Encoder | None = None,
     answerer: Answerer | None = None,
+    recommender: RecommenderSettings | None = None,
 ) -> FastAPI:
     """Build the API.
 
@@ -54,6 +57,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(_open, context, database, encoder, answerer)
+        app.state.events = await run_in_threadpool(_open_events, context, recommender)
         try:
             yield
         finally:
@@ -75,6 +79,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(jobs.router)
     app.include_router(predict.router)
+    app.include_router(events.router)
     app.add_middleware(RequestMiddleware, metrics=context.metrics)
     return app
 
@@ -90,6 +95,14 @@ def _open(
         database = Database.from_settings(settings)
         context.owned.append(database)
     context.db = database
+    if settings.prediction_log:
+        context.prediction_log = PredictionLog(
+            database,
+            context.metrics,
+            max_queue=settings.prediction_log_queue,
+            flush_seconds=settings.prediction_log_flush_seconds,
+        )
+        context.owned.append(context.prediction_log)
     context.encoder = encoder if encoder is not None else _load_encoder(settings)
     context.answerer = answerer or build_answerer(
         settings.answer_backend,
@@ -114,6 +127,26 @@ def _open(
             },
         },
     )
+
+
+def _open_events(context: ServingContext, recommender: RecommenderSettings | None) -> Any:
+    from services.serving.events_runtime import open_events
+
+    settings = context.settings
+    # Without explicit settings, the events workload shares the API's home and MLflow store.
+    recommender = recommender or RecommenderSettings(
+        home=settings.home, mlflow_tracking_uri=settings.mlflow_tracking_uri
+    )
+    runtime = open_events(
+        context.db,
+        settings=recommender,
+        alias=settings.model_alias,
+        poll_seconds=settings.model_poll_seconds,
+        on_outcome=context.metrics.model_outcome,
+        on_error=context.metrics.registry_error,
+    )
+    context.owned.append(runtime)
+    return runtime
 
 
 def _load_encoder(settings: ServingSettings) -> Any:

@@ -218,18 +218,31 @@ class ModelSlot:
             self.on_outcome(self.name, "swapped", candidate.version)
             return "swapped"
 
+    def load_estimator(self, info: VersionInfo) -> Any:
+        """The version's model object (subclasses load other kinds of artifact)."""
+        return self.source.load(info)
+
+    def smoke_test(self, estimator: Any) -> Any:
+        """Raise unless the model scores the smoke frame; returns its thread controller."""
+        threads = thread_controller()
+        frame = self.smoke_frame()
+        probability = _predict_single_threaded(estimator, frame, threads)
+        check_probabilities(probability, len(frame))
+        return threads
+
+    def threshold(self, info: VersionInfo) -> float:
+        """The decision threshold the version was registered with."""
+        return _threshold(info)
+
     def _load(self, info: VersionInfo) -> ServedModel:
-        threshold = _threshold(info)
+        threshold = self.threshold(info)
         started = time.perf_counter()
         try:
-            estimator = self.source.load(info)
+            estimator = self.load_estimator(info)
         except Exception as exc:
             raise ModelRefused("load", f"{type(exc).__name__}: {_first_line(exc)}") from exc
         try:
-            threads = thread_controller()
-            frame = self.smoke_frame()
-            probability = _predict_single_threaded(estimator, frame, threads)
-            check_probabilities(probability, len(frame))
+            threads = self.smoke_test(estimator)
         except Exception as exc:
             raise ModelRefused("smoke", f"{type(exc).__name__}: {_first_line(exc)}") from exc
         log.info(

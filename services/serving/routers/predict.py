@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.serving.context import ServingContext, get_context, get_models
@@ -37,6 +37,8 @@ async def predict_readmission(body: PredictRequest, models: ModelsDep, ctx: Cont
     probability = await models.readmission_batcher.predict(served, body.records)
     labels = (probability >= served.threshold).astype(int)
     ctx.metrics.predictions.labels(served.name).inc(len(labels))
+    if ctx.prediction_log is not None:
+        ctx.prediction_log.record(served.name, served.version, body.records, probability)
     payload = {
         "predictions": [
             {"probability": round(float(p), 6), "label": int(label)}
@@ -51,8 +53,12 @@ async def predict_readmission(body: PredictRequest, models: ModelsDep, ctx: Cont
 
 
 @router.get("/v1/model/info", response_model=ModelInfoResponse)
-def model_info(models: ModelsDep) -> ModelInfoResponse:
+def model_info(models: ModelsDep, request: Request) -> ModelInfoResponse:
     """Name, version, alias, training time, threshold and held-out metrics of each model."""
+    slots = dict(models.slots())
+    events = getattr(request.app.state, "events", None)  # the events workload's recommenders
+    if events is not None:
+        slots |= events.slots()
     return ModelInfoResponse.model_validate(
-        {"models": {role: slot.describe() for role, slot in models.slots().items()}}
+        {"models": {role: slot.describe() for role, slot in slots.items()}}
     )

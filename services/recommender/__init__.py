@@ -1,0 +1,1 @@
+"""Events workload: generated data, recommenders, offline evaluation, A/B tests, feedback."""

@@ -1,0 +1,123 @@
+"""The event catalogue in memory: candidate filtering (upcoming, city, dates) and list details.
+
+Reading thousands of candidate ids from PostgreSQL for every request cost more than scoring
+them; the catalogue is re-read every few seconds instead, so a new or changed event reaches
+the lists within `rec_catalogue_refresh_seconds`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from services.recommender.algorithms import EventsModel
+
+_SQL = "SELECT event_id, title, city, venue, genre, starts_at FROM events ORDER BY event_id"
+
+
+_INT64 = np.iinfo(np.int64)
+
+
+def _ns(moment: datetime) -> int:
+    # Clamped: a request may say year 1 or 9999, beyond int64 nanoseconds since 1970.
+    return int(min(max(moment.timestamp() * 1_000_000_000, _INT64.min), _INT64.max))
+
+
+@dataclass
+class Catalogue:
+    """Every stored event: ids, cities and start times as arrays, details by id."""
+
+    ids: np.ndarray
+    cities: np.ndarray
+    starts_ns: np.ndarray
+    details: dict[str, dict[str, Any]]
+    loaded_at: float = field(default_factory=time.monotonic)
+    # Per served model: catalogue position -> model item index (-1: the model lacks it).
+    _indices: tuple[Any, np.ndarray] | None = field(default=None, repr=False)
+
+    @classmethod
+    def load(cls, conn: Any) -> Catalogue:
+        """Read the events table."""
+        rows = conn.execute(_SQL).fetchall()
+        return cls(
+            ids=np.array([r[0] for r in rows], dtype=object),
+            cities=np.array([r[2] for r in rows], dtype=object),
+            starts_ns=np.array([_ns(r[5]) for r in rows], dtype=np.int64),
+            details={
+                r[0]: {
+                    "title": r[1],
+                    "city": r[2],
+                    "venue": r[3],
+                    "genre": r[4],
+                    "starts_at": r[5].isoformat(),
+                }
+                for r in rows
+            },
+        )
+
+    def _model_indices(self, model: EventsModel) -> np.ndarray:
+        cached = self._indices
+        if cached is not None and cached[0] is model:
+            return cached[1]
+        index = model.item_index
+        indices = np.fromiter((index.get(e, -1) for e in self.ids), np.int64, len(self.ids))
+        self._indices = (model, indices)  # one reference assignment: safe across threads
+        return indices
+
+    def candidates(
+        self,
+        model: EventsModel,
+        *,
+        city: str | None,
+        date_from: datetime | None,
+        date_to: datetime | None,
+        dismissed: set[str],
+    ) -> np.ndarray:
+        """Model item indices of upcoming events passing the filters, minus dismissed ones."""
+        start = time.time_ns() if date_from is None else max(time.time_ns(), _ns(date_from))
+        mask = self.starts_ns >= start
+        if date_to is not None:
+            mask &= self.starts_ns < _ns(date_to)
+        if city is not None:
+            mask &= self.cities == city
+        if dismissed:
+            mask &= ~np.isin(self.ids, list(dismissed))
+        indices = self._model_indices(model)[mask]
+        return indices[indices >= 0]
+
+
+class CatalogueCache:
+    """The current catalogue, re-read when older than `max_age` seconds (one reader at a time;
+    other requests keep using the previous catalogue meanwhile)."""
+
+    def __init__(self, load: Callable[[], Catalogue], max_age: float) -> None:
+        self._load = load
+        self.max_age = max_age
+        self._current: Catalogue | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Catalogue:
+        """A catalogue no older than max_age (the first call waits for the first read)."""
+        current = self._current
+        if current is not None and time.monotonic() - current.loaded_at < self.max_age:
+            return current
+        if current is not None and not self._lock.acquire(blocking=False):
+            return current  # another request is re-reading it
+        if current is None:
+            self._lock.acquire()
+        try:
+            if self._current is current or self._current is None:
+                self._current = self._load()
+            return self._current
+        finally:
+            self._lock.release()
+
+    def invalidate(self) -> None:
+        """Make the next request re-read the catalogue."""
+        self._current = None

@@ -1,0 +1,197 @@
+"""`beacon train events`: fit every recommender, evaluate on a time split, register, gate, promote.
+
+The metrics come from models fitted on the interactions before the cutoff; the registered
+version is then refitted on everything (feedback included), so the served model knows the
+newest users and events. Promotion compares the new hybrid NDCG@10 with the champion's
+recorded one: it may trail by at most `rec_promotion_margin`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from services.core.database import Database
+from services.core.errors import InputError
+from services.recommender.algorithms import HYBRID, EventsModel, fit_events_model
+from services.recommender.evaluation import K, Metrics, evaluate, time_split
+from services.recommender.settings import RecommenderSettings
+from services.recommender.store import read_event_starts, read_event_vectors, read_interactions
+
+log = logging.getLogger(__name__)
+
+GATE_METRIC = f"test_ndcg_at_{K}_{HYBRID}"
+FAMILY = "events-recommenders"
+
+
+@dataclass
+class EventsTrainOutcome:
+    """What a training run measured and did."""
+
+    metrics: dict[str, Metrics]
+    version: str | None
+    promoted: bool
+    gate: str
+    interactions: int
+    run_id: str | None = None
+    champion_ndcg: float | None = None
+    flat_metrics: dict[str, float] = field(default_factory=dict)
+
+
+def _fit(frame: pd.DataFrame, settings: RecommenderSettings, vectors, extra) -> EventsModel:
+    return fit_events_model(
+        frame,
+        vectors,
+        factors=settings.rec_als_factors,
+        iterations=settings.rec_als_iterations,
+        neighbours=settings.rec_knn_neighbours,
+        seed=settings.events_seed,
+        extra_items=extra,
+    )
+
+
+def train_events(
+    settings: RecommenderSettings,
+    db: Database,
+    *,
+    data: pd.DataFrame | None = None,
+    source: str = "database",
+    promote_allowed: bool = True,
+    say: Callable[[str], None] = print,
+) -> EventsTrainOutcome:
+    """Train, evaluate, log to MLflow and register; promote when the gate passes."""
+    with db.connection() as conn:
+        frame = read_interactions(conn) if data is None else data
+        starts = read_event_starts(conn)
+        vectors = read_event_vectors(conn)
+    if frame.empty:
+        raise InputError("no interactions stored: run `beacon events generate` or pass --data FILE")
+    say(
+        f"{len(frame)} interactions from {source} "
+        f"({frame['user_id'].nunique()} users, {frame['event_id'].nunique()} items)"
+    )
+    split = time_split(frame, settings.rec_test_share)
+    say(
+        f"time split at {split.cutoff:%Y-%m-%d %H:%M}: {len(split.train)} train, "
+        f"{len(split.test)} test interactions"
+    )
+    if data is not None:
+        # A user's file: its items may not be stored events, so no event catalogue joins in.
+        items = set(frame["event_id"])
+        vectors = {k: v for k, v in vectors.items() if k in items}
+        starts = {k: v for k, v in starts.items() if k in items}
+    # Events nobody touched yet (future listings) still enter the catalogue via content.
+    upcoming = list(vectors)
+    say("fitting popularity, item-item CF, ALS, content and hybrid on the train split")
+    evaluated = _fit(split.train, settings, vectors, upcoming)
+    metrics = evaluate(evaluated, split, starts=starts)
+    flat: dict[str, float] = {}
+    for algorithm, m in metrics.items():
+        flat |= m.as_dict(algorithm)
+    say("refitting on every interaction for serving")
+    final = _fit(frame, settings, vectors, upcoming)
+    return _register(settings, db, final, metrics, flat, len(frame), source, promote_allowed, say)
+
+
+def _register(
+    settings: RecommenderSettings,
+    db: Database,
+    model: EventsModel,
+    metrics: dict[str, Metrics],
+    flat: dict[str, float],
+    interactions: int,
+    source: str,
+    promote_allowed: bool,
+    say: Callable[[str], None],
+) -> EventsTrainOutcome:
+    import mlflow
+
+    from services.recommender.artifacts import log_events_model
+    from services.training.registry import (
+        CHAMPION,
+        alias_version,
+        client,
+        ensure_experiment,
+        promote,
+        register_logged_model,
+    )
+
+    name = settings.events_model_name
+    champion = alias_version(name, CHAMPION, settings)
+    champion_ndcg = None
+    if champion is not None and champion.run_id:
+        champion_ndcg = client(settings).get_run(champion.run_id).data.metrics.get(GATE_METRIC)
+    with mlflow.start_run(
+        experiment_id=ensure_experiment(name, settings), run_name=f"{name}-train"
+    ) as run:
+        mlflow.log_params(
+            {
+                "source": source,
+                "interactions": interactions,
+                "als_factors": settings.rec_als_factors,
+                "als_iterations": settings.rec_als_iterations,
+                "knn_neighbours": settings.rec_knn_neighbours,
+                "test_share": settings.rec_test_share,
+                "seed": settings.events_seed,
+            }
+        )
+        mlflow.log_metrics(flat)
+        info = log_events_model(model)
+    version = register_logged_model(
+        name,
+        info.model_uri,
+        threshold=0.0,  # ranking models have no decision threshold
+        family=FAMILY,
+        tags={"beacon.algorithms": ",".join(metrics), "beacon.source": source},
+        settings=settings,
+    )
+    new = flat.get(GATE_METRIC, 0.0)
+    if not promote_allowed:
+        gate, promoted = "not promoted: trained on an external file (promote by hand)", False
+    elif champion_ndcg is None:
+        gate, promoted = "no champion yet: promoted", True
+    elif new >= champion_ndcg - settings.rec_promotion_margin:
+        gate = (
+            f"passed: hybrid NDCG@{K} {new:.4f} vs champion {champion_ndcg:.4f} "
+            f"(margin {settings.rec_promotion_margin})"
+        )
+        promoted = True
+    else:
+        gate = (
+            f"failed: hybrid NDCG@{K} {new:.4f} trails champion {champion_ndcg:.4f} "
+            f"by more than {settings.rec_promotion_margin}"
+        )
+        promoted = False
+    if promoted:
+        promote(name, settings, str(version.version))
+    say(f"registered {name} version {version.version}; gate {gate}")
+    with db.connection() as conn:
+        conn.execute(
+            "INSERT INTO model_versions (model_name, version, run_id, algorithms, metrics, "
+            "promoted, gate) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (model_name, version) DO UPDATE SET promoted = EXCLUDED.promoted, "
+            "gate = EXCLUDED.gate",
+            (
+                name,
+                str(version.version),
+                run.info.run_id,
+                list(metrics),
+                json.dumps(flat),
+                promoted,
+                gate,
+            ),
+        )
+    return EventsTrainOutcome(
+        metrics=metrics,
+        version=str(version.version),
+        promoted=promoted,
+        gate=gate,
+        interactions=interactions,
+        run_id=run.info.run_id,
+        champion_ndcg=champion_ndcg,
+        flat_metrics=flat,
+    )
