@@ -13,11 +13,14 @@ from services.core.cli_support import ProgressPrinter, cli_job, setup
 from services.core.database import Database
 from services.core.errors import InputError
 from services.core.storage import Storage, parse_uri
+from services.embeddings.check import check_command
 from services.embeddings.encoder import get_encoder
 from services.embeddings.refresh import refresh_embeddings
 from services.embeddings.settings import EmbeddingSettings
 
 app = typer.Typer(help="Embeddings: refresh document vectors in pgvector.", no_args_is_help=True)
+# The post-refresh gate lives in its own module; pipelines run it after every refresh.
+app.command("check")(check_command)
 
 SOURCE_HELP = (
     "A postings or resumes file (CSV/JSONL, optionally .gz), a folder of them, or an s3:// URI "

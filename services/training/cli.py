@@ -14,6 +14,7 @@ import typer
 from services.core.cli_support import cli_job, setup
 from services.core.errors import BeaconError, InputError
 from services.jobs.match_cli import train_match_command
+from services.recommender.cli import train_events_command
 
 train_app = typer.Typer(
     help="Training jobs: hyperparameter search, MLflow tracking, gates, promotion.",
@@ -81,6 +82,12 @@ def _trial_printer(report) -> None:
     )
 
 
+def _checked_run_id(run_id: str) -> str:
+    if not run_id.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise InputError("--run-id may hold letters, digits, '-', '_' and '.' only")
+    return run_id
+
+
 @train_app.command("readmission")
 @cli_job
 def train_readmission_command(
@@ -105,6 +112,14 @@ def train_readmission_command(
             "lightgbm. Default BEACON_HPO_FAMILIES.",
         ),
     ] = None,
+    stop_after: Annotated[
+        str | None,
+        typer.Option(
+            help="End after this stage: validate (data gate), train (search, refit, test "
+            "scores), register (performance gate, challenger). Pipelines run one stage per "
+            "task with the same --run-id; `beacon model promote --if-better` finishes.",
+        ),
+    ] = None,
 ) -> None:
     """Train the 30-day readmission model: search, refit, gates, register, promote.
 
@@ -113,13 +128,14 @@ def train_readmission_command(
     """
     from services.core.database import resolve_database_url
     from services.training.families import parse_families
-    from services.training.train import load_data, new_run_id, train_readmission
+    from services.training.train import STAGES, load_data, new_run_id, train_readmission
+
+    if stop_after is not None and stop_after not in STAGES:
+        raise InputError(f"--stop-after must be one of: {', '.join(STAGES)}")
 
     settings = _settings()
     chosen = parse_families(families) if families else parse_families(settings.hpo_families)
-    run_id = run_id or new_run_id()
-    if not run_id.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        raise InputError("--run-id may hold letters, digits, '-', '_' and '.' only")
+    run_id = _checked_run_id(run_id or new_run_id())
     typer.echo(f"run id {run_id} (rerun with --run-id {run_id} to resume)")
     with _local(data, settings) as path, _local(ids_mapping, settings) as mapping:
         frame, source = load_data(settings, path, mapping)
@@ -134,6 +150,7 @@ def train_readmission_command(
             trials=trials,
             say=typer.echo,
             on_trial=_trial_printer,
+            stop_after=stop_after,
         )
     if outcome.families:
         typer.echo("\nROC AUC on the test split, best model per family:")
@@ -150,6 +167,8 @@ def train_readmission_command(
 
 # The match classifier's command lives with the jobs workload; it is a training job all the same.
 train_app.command("match")(train_match_command)
+# So is the events recommenders' (its code lives with the events workload).
+train_app.command("events")(train_events_command)
 
 
 @train_app.command("validate")
@@ -206,6 +225,35 @@ def generate_command(
     typer.echo(f"wrote {rows} encounters to {path}")
 
 
+@train_app.command("ingest")
+@cli_job
+def ingest_command(
+    run_id: Annotated[str, typer.Option(help="Run id (a pipeline passes its partition).")],
+    data: Annotated[str | None, typer.Option("--data", help=DATA_HELP)] = None,
+    ids_mapping: Annotated[
+        str | None,
+        typer.Option(help="IDS_mapping.csv of the public data; codes are checked against it."),
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(help="Snapshot URI. Default: <storage>/training/readmission/<run id>/."),
+    ] = None,
+) -> None:
+    """Validate the readmission data and freeze it in storage for one training run.
+
+    Every later stage reads the snapshot (`--data <uri>`); an existing snapshot is kept, so a
+    rerun of the run sees the same rows. Prints the snapshot URI.
+    """
+    from services.training.steps import ingest
+
+    settings = _settings()
+    run_id = _checked_run_id(run_id)
+    with _local(data, settings) as path, _local(ids_mapping, settings) as mapping:
+        snapshot = ingest(settings, run_id=run_id, data=path, ids_mapping=mapping, out=out)
+    rows = "kept" if snapshot.rows is None else f"{snapshot.rows} encounters"
+    typer.echo(f"snapshot of run {run_id} ({snapshot.source}, {rows}): {snapshot.uri}")
+
+
 @model_app.command("list")
 @cli_job
 def list_command(name: Annotated[str, typer.Argument(help="Registered model name.")]) -> None:
@@ -235,12 +283,51 @@ def promote_command(
     version: Annotated[
         str | None, typer.Option(help="Version to promote. Default: the challenger.")
     ] = None,
+    if_better: Annotated[
+        bool,
+        typer.Option(
+            "--if-better",
+            help="Run the champion/challenger gate on the test split of --data first; move "
+            "the alias only when it passes (exit 1 otherwise).",
+        ),
+    ] = False,
+    data: Annotated[str | None, typer.Option("--data", help=DATA_HELP)] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(help="With --if-better: judge the version this training run registered."),
+    ] = None,
 ) -> None:
-    """Move the champion alias to a version (an operator override: gates are not rerun)."""
+    """Move the champion alias to a version (an operator override: gates are not rerun).
+
+    With --if-better the gates' last step runs instead: the candidate must not score worse
+    than the champion on the same test encounters.
+    """
     from services.training.registry import promote
 
-    with _mlflow_errors():
-        typer.echo(promote(name, _settings(), version).describe("promoted"))
+    if not if_better:
+        if data or run_id:
+            raise InputError("--data and --run-id only apply with --if-better")
+        with _mlflow_errors():
+            typer.echo(promote(name, _settings(), version).describe("promoted"))
+        return
+    from services.core.database import resolve_database_url
+    from services.training.steps import promote_if_better
+
+    settings = _settings()
+    with _local(data, settings) as path, _mlflow_errors():
+        result = promote_if_better(
+            settings,
+            database_url=resolve_database_url(settings),
+            data=path,
+            model_name=name,
+            run_id=run_id,
+            version=version,
+        )
+    typer.echo(result.gate.report())
+    if result.move is None:
+        typer.secho(f"gate failed: {result.gate.name}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=GATE_FAILED)
+    typer.echo(result.move.describe("promoted"))
 
 
 @model_app.command("rollback")

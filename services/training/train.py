@@ -58,7 +58,11 @@ from services.training.settings import TrainingSettings
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "readmission"
+#: Logged on the training run; drift checks load it as the model's reference data.
+REFERENCE_ARTIFACT = "data/reference.parquet"
 Say = Callable[[str], None]
+# Where `train_readmission(stop_after=...)` may stop, in order; pipelines run one stage per task.
+STAGES = ("validate", "train", "register")
 
 
 @dataclass
@@ -124,13 +128,17 @@ def train_readmission(
     model_name: str = MODEL_NAME,
     say: Say = lambda _: None,
     on_trial: ProgressCallback | None = None,
+    stop_after: str | None = None,
 ) -> TrainingOutcome:
     """Run the whole job on a validated raw frame; stops at the first failing gate.
 
     Rerunning with the same `run_id` resumes: the Optuna studies (in `database_url`) keep
     their completed trials, the MLflow runs are reused, and an already registered candidate
-    is not registered twice.
+    is not registered twice. `stop_after` (one of STAGES) ends the run after that stage, so
+    a pipeline can run the stages as separate tasks that share the run id.
     """
+    if stop_after is not None and stop_after not in STAGES:
+        raise BeaconError(f"stop_after must be one of {', '.join(STAGES)}, not {stop_after!r}")
     run_id = run_id or new_run_id()
     outcome = TrainingOutcome(run_id=run_id)
     names = families or parse_families(settings.hpo_families)
@@ -151,13 +159,15 @@ def train_readmission(
     )
     outcome.gates.append(data_gate)
     say(data_gate.report())
-    if not data_gate.passed:
+    if not data_gate.passed or stop_after == "validate":
         return outcome
 
     best = _search_families(
         outcome, settings, database_url, splits, source, data_gate, run_id, names, n_trials,
         settings.train_threads, model_name, say, on_trial,
     )  # fmt: skip
+    if stop_after == "train":
+        return outcome
     floor_gate = performance_gate(best.valid["roc_auc"], settings.auc_floor, best.label)
     outcome.gates.append(floor_gate)
     say(floor_gate.report())
@@ -169,6 +179,8 @@ def train_readmission(
         version = _register(best, model_name, run_id, settings)
         outcome.version = version
         say(f"registered {model_name} version {version} ({best.label}) as challenger")
+        if stop_after == "register":
+            return outcome
         promotion_gate = champion_challenger_gate(
             model_name,
             version,
@@ -211,7 +223,7 @@ def _search_families(
     y_valid = to_target(splits.validation[TARGET_COLUMN])
     feature_names = preprocessor.get_feature_names_out()
     storage = optuna_storage(database_url)
-    parent = _find_run(experiment_id, run_id, kind="training")
+    parent = find_run(experiment_id, run_id, kind="training")
     try:
         with mlflow.start_run(
             run_id=parent, experiment_id=experiment_id, run_name=f"train-{run_id}",
@@ -282,7 +294,7 @@ def _train_family(
     import mlflow
     from threadpoolctl import threadpool_limits
 
-    existing = _find_run(experiment_id, run_id, kind="family", family=family.name)
+    existing = find_run(experiment_id, run_id, kind="family", family=family.name)
     with mlflow.start_run(
         run_id=existing, experiment_id=experiment_id, run_name=family.name, nested=True,
         parent_run_id=parent_id,
@@ -434,10 +446,17 @@ def _log_data(
         )
         artifacts.write_json(profile, folder / "data_profile.json")
         (folder / "data_validation.txt").write_text(data_gate.report(verbose=True) + "\n")
+        # Held-out rows with labels: what drift checks compare later batches against.
+        reference = pd.concat(
+            [splits.validation.assign(split="validation"), splits.test.assign(split="test")],
+            ignore_index=True,
+        )
+        reference.to_parquet(folder / REFERENCE_ARTIFACT.rsplit("/", 1)[-1], index=False)
         mlflow.log_artifacts(str(folder), artifact_path="data")
 
 
-def _find_run(experiment_id: str, run_id: str, *, kind: str, family: str = "") -> str | None:
+def find_run(experiment_id: str, run_id: str, *, kind: str, family: str = "") -> str | None:
+    """The MLflow run of a Beacon run id (`kind` training or family), or None."""
     import mlflow
 
     query = f"tags.`{registry.TAG_RUN_ID}` = '{run_id}' AND tags.`beacon.kind` = '{kind}'"

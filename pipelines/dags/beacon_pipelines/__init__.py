@@ -1,0 +1,1 @@
+"""Shared code of Beacon's DAGs: settings, the executor seam, notifications, DAG defaults."""

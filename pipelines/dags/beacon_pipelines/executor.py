@@ -1,0 +1,155 @@
+"""The executor seam: a task runs one `beacon` command, here as a subprocess or in AWS.
+
+Locally the command runs in the project's environment and its output streams into the task
+log. In AWS the same command is the entry point of a SageMaker Processing job (the processing
+image runs `beacon ...`), started and watched by the Amazon provider's operator.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from airflow.exceptions import AirflowException, AirflowFailException
+from airflow.sdk import BaseOperator
+
+from beacon_pipelines import settings
+
+# `beacon` exit codes (services/core/cli_support.py, services/training/cli.py).
+GATE_FAILED = 1
+BAD_INPUT = 2
+# SageMaker job names: letters, digits and hyphens, at most 63 characters.
+JOB_NAME_LIMIT = 63
+PROCESSING_VOLUME_GB = 30
+
+
+def present(arguments: Sequence[object]) -> list[str]:
+    """Rendered arguments without the empty ones (optional flags whose param is unset)."""
+    return [str(a) for a in arguments if str(a) != ""]
+
+
+class BeaconCommandOperator(BaseOperator):
+    """Run `beacon <arguments>` in a subprocess and stream its output to the task log.
+
+    A failed gate (exit 1) or bad input (exit 2) is a verdict, not a glitch: the task fails
+    without retrying. Any other failure (a crash, a kill, a lost database) is retried.
+    """
+
+    template_fields: Sequence[str] = ("arguments",)
+    ui_color = "#e6f0ff"
+
+    def __init__(self, *, arguments: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.arguments = list(arguments)
+        self._process: subprocess.Popen[str] | None = None
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        super().render_template_fields(context, jinja_env)
+        self.arguments = present(self.arguments)  # the UI's rendered tab shows the real command
+
+    def execute(self, context: Any) -> None:
+        command = [settings.beacon_cli(), *present(self.arguments)]
+        self.log.info("$ %s", shlex.join(command))
+        self._process = subprocess.Popen(  # the project's own CLI, no shell
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self.log.info("%s", line.rstrip())
+        code = self._process.wait()
+        if code == 0:
+            return
+        what = shlex.join(["beacon", *command[1:]])
+        if code == GATE_FAILED:
+            raise AirflowFailException(f"gate failed (exit 1): {what}")
+        if code == BAD_INPUT:
+            raise AirflowFailException(f"bad input (exit 2): {what}")
+        raise AirflowException(f"exit {code}: {what}")
+
+    def on_kill(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+
+
+def job_name(prefix: str, task_id: str, partition: str) -> str:
+    """A valid, readable SageMaker job name for one task of one partition."""
+    clean = re.sub(r"[^a-zA-Z0-9]+", "-", f"{task_id}-{partition}").strip("-")
+    # Room for the '-<10-digit timestamp>' the operator appends when a retry finds the name
+    # taken, so that suffix never cuts into the task and partition.
+    return f"{prefix}{clean}"[: JOB_NAME_LIMIT - 15].rstrip("-")
+
+
+def processing_config(
+    task_id: str, arguments: Sequence[str], *, max_runtime: timedelta
+) -> dict[str, Any]:
+    """CreateProcessingJob request for one `beacon` command (templated by Airflow)."""
+    environment = dict(settings.json_option("processing_environment"))
+    # Training and promotion log to the managed MLflow app the CDK app created.
+    environment["BEACON_MLFLOW_TRACKING_URI"] = settings.required("mlflow_tracking_uri")
+    prefix = settings.required("processing_job_name_prefix")
+    name = f"job_name({prefix!r}, {task_id!r}, partition(dag_run, params))"
+    return {
+        "ProcessingJobName": "{{ " + name + " }}",
+        "AppSpecification": {
+            "ImageUri": settings.required("processing_image_uri"),
+            "ContainerEntrypoint": ["beacon", *arguments],
+        },
+        "ProcessingResources": {
+            "ClusterConfig": {
+                "InstanceCount": 1,
+                "InstanceType": settings.required("processing_instance_type"),
+                "VolumeSizeInGB": PROCESSING_VOLUME_GB,
+            }
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.total_seconds())},
+        "RoleArn": settings.required("processing_role_arn"),
+        "NetworkConfig": {
+            "VpcConfig": {
+                "SecurityGroupIds": settings.json_option("processing_security_group_ids"),
+                "Subnets": settings.json_option("processing_subnet_ids"),
+            }
+        },
+        "Environment": environment,
+        "Tags": [
+            {"Key": "beacon:task", "Value": task_id},
+            {"Key": "beacon:env", "Value": settings.required("env")},
+        ],
+    }
+
+
+def beacon_task(
+    task_id: str,
+    arguments: Sequence[str],
+    *,
+    max_runtime: timedelta = timedelta(hours=1),
+    **kwargs: Any,
+) -> BaseOperator:
+    """The task that runs `beacon <arguments>` where this Airflow runs (local or AWS)."""
+    if not settings.in_aws():
+        return BeaconCommandOperator(
+            task_id=task_id, arguments=arguments, execution_timeout=max_runtime, **kwargs
+        )
+    # Imported only in AWS mode: local Airflow needs no Amazon provider to parse the DAGs.
+    from beacon_pipelines.aws import BeaconProcessingOperator
+
+    return BeaconProcessingOperator(
+        task_id=task_id,
+        config=processing_config(task_id, arguments, max_runtime=max_runtime),
+        aws_conn_id=None,  # the MWAA execution role; no Airflow connection to provide
+        region_name=settings.required("region"),
+        wait_for_completion=True,
+        print_log=True,
+        check_interval=30,
+        action_if_job_exists="timestamp",
+        # The job itself is bounded by MaxRuntimeInSeconds; the wait gets a little longer.
+        execution_timeout=max_runtime + timedelta(minutes=15),
+        **kwargs,
+    )

@@ -1,0 +1,75 @@
+"""Every name the DAGs read from Airflow's configuration, section `[beacon]`.
+
+In MWAA the CDK app sets them as `beacon.<name>` configuration options (Orchestration); locally
+they come from AIRFLOW__BEACON__<NAME> variables (pipelines/pipelines.mk, tests) or fallbacks.
+Nothing else is read: no Airflow Variables, no connections (AWS calls use the worker's role).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+SECTION = "beacon"
+# Set by the CDK app (infra/constructs/orchestration.py); tests/pipelines checks the contract.
+AWS_OPTIONS = (
+    "env",
+    "region",
+    "processing_image_uri",
+    "processing_role_arn",
+    "processing_instance_type",
+    "processing_job_name_prefix",
+    "processing_subnet_ids",
+    "processing_security_group_ids",
+    "processing_environment",
+    "mlflow_tracking_uri",
+    "event_source",
+    "event_detail_type",
+)
+# Local runs only: the project's `beacon` executable and the storage root it uses.
+LOCAL_OPTIONS = ("cli", "storage_uri")
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def option(name: str, fallback: str | None = None) -> str | None:
+    """One `[beacon]` option; only declared names may be read (the contract test relies on it)."""
+    if name not in AWS_OPTIONS + LOCAL_OPTIONS:
+        raise KeyError(
+            f"undeclared pipeline option {name!r}: add it to AWS_OPTIONS or LOCAL_OPTIONS"
+        )
+    from airflow.configuration import conf
+
+    return conf.get(SECTION, name, fallback=fallback)
+
+
+def required(name: str) -> str:
+    """An option that must be set (in AWS mode every AWS option is)."""
+    value = option(name)
+    if not value:
+        raise RuntimeError(f"Airflow configuration option {SECTION}.{name} is not set")
+    return value
+
+
+def json_option(name: str) -> Any:
+    """An option holding JSON (lists of subnet ids, the processing environment)."""
+    return json.loads(required(name))
+
+
+@cache
+def in_aws() -> bool:
+    """AWS mode when the CDK app told Airflow which processing image to run."""
+    return bool(option("processing_image_uri"))
+
+
+def beacon_cli() -> str:
+    """The local `beacon` executable: the project's .venv unless configured."""
+    return option("cli") or str(REPO_ROOT / ".venv" / "bin" / "beacon")
+
+
+def storage_root() -> str:
+    """Beacon's storage root: the processing jobs' BEACON_STORAGE_URI in AWS."""
+    if in_aws():
+        return str(json_option("processing_environment")["BEACON_STORAGE_URI"]).rstrip("/")
+    return (option("storage_uri") or str(REPO_ROOT / ".beacon" / "storage")).rstrip("/")
