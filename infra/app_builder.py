@@ -9,6 +9,7 @@ from aws_cdk import App, Environment, Stack, Tags, Validations
 from infra.config import EnvironmentConfig
 from infra.nag import nag_packs
 from infra.stacks.data_stack import DataStack
+from infra.stacks.delivery_stack import DeliveryStack
 from infra.stacks.ml_stack import MlStack
 from infra.stacks.network_stack import NetworkStack
 from infra.stacks.observability_stack import ObservabilityStack
@@ -24,10 +25,13 @@ class BeaconStacks:
     ml: MlStack
     serving: ServingStack
     observability: ObservabilityStack
+    # Only with a delivery configuration (`-c github_repository=owner/name`).
+    delivery: DeliveryStack | None = None
 
     def all(self) -> list[Stack]:
         """Every stack, dependencies first."""
-        return [self.network, self.data, self.ml, self.serving, self.observability]
+        stacks: list[Stack] = [self.network, self.data, self.ml, self.serving, self.observability]
+        return [*stacks, self.delivery] if self.delivery else stacks
 
 
 def build_app(
@@ -86,8 +90,24 @@ def build_app(
         serving=serving,
         **stack_kwargs("Observability", "dashboard, alarms, notifications, budget"),
     )
+    # Independent of the other stacks: GitHub's deploy role only hands over to CDK's roles.
+    delivery = (
+        DeliveryStack(
+            app,
+            f"{prefix}-Delivery",
+            config=config,
+            **stack_kwargs("Delivery", "GitHub Actions OIDC deploy role"),
+        )
+        if config.delivery
+        else None
+    )
     stacks = BeaconStacks(
-        network=network, data=data, ml=ml, serving=serving, observability=observability
+        network=network,
+        data=data,
+        ml=ml,
+        serving=serving,
+        observability=observability,
+        delivery=delivery,
     )
     for key, value in {"project": "beacon", "environment": config.name, **config.tags}.items():
         Tags.of(app).add(key, value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -88,6 +89,28 @@ class AlarmThresholds:
     dag_failures: int = 1
 
 
+# GitHub environment whose jobs may deploy each Beacon environment: prod's approval gate is the
+# protected `production` environment of the repository (see docs/delivery.md).
+GITHUB_ENVIRONMENTS: dict[str, str] = {"dev": "dev", "staging": "staging", "prod": "production"}
+_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """Who may deploy from GitHub Actions: one repository's jobs in one GitHub environment."""
+
+    github_repository: str  # owner/name
+    github_environment: str
+    # An account holds one GitHub OIDC provider: reuse it (by ARN) when another stack made it.
+    oidc_provider_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _GITHUB_REPOSITORY.match(self.github_repository):
+            raise ValueError(
+                f"github_repository must be owner/name, got {self.github_repository!r}"
+            )
+
+
 @dataclass(frozen=True)
 class EnvironmentConfig:
     """Everything that differs between dev, staging and prod."""
@@ -110,6 +133,8 @@ class EnvironmentConfig:
     # Name of a Secrets Manager secret (created out of band) holding a webhook URL, or None.
     alert_webhook_secret_name: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    # None: no GitHub deploy role (the Beacon-<env>-Delivery stack is left out).
+    delivery: DeliveryConfig | None = None
 
     @property
     def prefix(self) -> str:
@@ -130,6 +155,17 @@ class EnvironmentConfig:
         """The same configuration deployed to another account and region."""
         azs = DEFAULT_AZS.get(region, (f"{region}a", f"{region}b"))
         return dataclasses.replace(self, account=account, region=region, availability_zones=azs)
+
+    def with_delivery(
+        self, github_repository: str, oidc_provider_arn: str | None = None
+    ) -> EnvironmentConfig:
+        """The same configuration with a deploy role for `github_repository` (owner/name)."""
+        delivery = DeliveryConfig(
+            github_repository=github_repository,
+            github_environment=GITHUB_ENVIRONMENTS[self.name],
+            oidc_provider_arn=oidc_provider_arn or None,
+        )
+        return dataclasses.replace(self, delivery=delivery)
 
 
 _DEV = EnvironmentConfig(
@@ -224,9 +260,17 @@ ENVIRONMENTS: dict[str, EnvironmentConfig] = {c.name: c for c in (_DEV, _STAGING
 
 
 def get_config(
-    name: str, account: str | None = None, region: str | None = None
+    name: str,
+    account: str | None = None,
+    region: str | None = None,
+    *,
+    github_repository: str | None = None,
+    github_oidc_provider_arn: str | None = None,
 ) -> EnvironmentConfig:
-    """The named environment, moved to `account`/`region` when they are given."""
+    """The named environment, moved to `account`/`region` when they are given.
+
+    With `github_repository` (owner/name) it also gets the GitHub Actions deploy role.
+    """
     try:
         config = ENVIRONMENTS[name]
     except KeyError:
@@ -234,4 +278,6 @@ def get_config(
         raise ValueError(f"unknown environment {name!r}; expected one of: {known}") from None
     if account or region:
         config = config.with_target(account or config.account, region or config.region)
+    if github_repository:
+        config = config.with_delivery(github_repository, github_oidc_provider_arn)
     return config

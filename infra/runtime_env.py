@@ -1,6 +1,6 @@
 """The BEACON_* environment each runtime gets; every name must be a field of its settings model.
 
-tests/infra/test_settings_contract.py checks these names against services/*/settings.py and
+tests/infra/test_infra_lint_contract.py checks these names against services/*/settings.py and
 lambdas/*/settings.py, so a renamed setting fails a test instead of a deployment.
 """
 
@@ -10,6 +10,8 @@ from infra.config import EnvironmentConfig
 from infra.naming import bucket_name
 
 STORAGE_PREFIX = "storage"
+# RecommenderSettings.admin_api_key; a container secret on Fargate, never a plain variable.
+ADMIN_KEY_VARIABLE = "BEACON_ADMIN_API_KEY"
 
 
 def core_environment(config: EnvironmentConfig, *, db_secret_arn: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from infra.constructs.experiment_tracking import ExperimentTracking
 from infra.constructs.network import PRIVATE
 from infra.constructs.service_images import pull_statements
 from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
-from infra.runtime_env import serving_environment
+from infra.runtime_env import ADMIN_KEY_VARIABLE, serving_environment
 
 CONTAINER_PORT = 8000
 HEALTH_CHECK_PATH = "/ready"
@@ -59,8 +59,15 @@ class ApiService(Construct):
         self.log_group = encrypted_log_group(
             self, "Logs", config=config, key=key, removal_policy=removal_policy
         )
+        self.admin_key = self._admin_key(config, key, removal_policy)
         execution_role = self._execution_role(config, image, key)
         task_role = self._task_role(config, key, db_secret, tracking)
+        # Handed to ECS as a bare ARN: with the Secret itself, ECS's automatic grant would write
+        # the execution role into the data key's policy (Data stack), a cycle between stacks. The
+        # execution policy grants the read instead.
+        admin_key_reference = secretsmanager.Secret.from_secret_attributes(
+            self, "AdminKeyReference", secret_complete_arn=self.admin_key.secret_arn
+        )
         task = ecs.FargateTaskDefinition(
             self,
             "Task",
@@ -77,6 +84,8 @@ class ApiService(Construct):
             "api",
             image=ecs.ContainerImage.from_docker_image_asset(image),
             environment=self.environment,
+            # Injected by ECS at start, so the key never shows in the task definition.
+            secrets={ADMIN_KEY_VARIABLE: ecs.Secret.from_secrets_manager(admin_key_reference)},
             port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix="api", log_group=self.log_group),
             readonly_root_filesystem=False,
@@ -99,7 +108,8 @@ class ApiService(Construct):
             task,
             [f"{AWS_SOLUTIONS}-ECS2"],
             "The environment holds only non-secret settings (environment name, region, bucket "
-            "URI, secret ARN); the database password is read from Secrets Manager at start.",
+            "URI, secret ARN); the database password is read from Secrets Manager at start and "
+            "the admin key is a container secret.",
         )
         self.security_group = ec2.SecurityGroup(
             self,
@@ -126,6 +136,29 @@ class ApiService(Construct):
         self._add_load_balancer(config, vpc, access_logs)
         self._add_scaling(config)
 
+    def _admin_key(
+        self, config: EnvironmentConfig, key: kms.IKey, removal_policy: RemovalPolicy
+    ) -> secretsmanager.Secret:
+        secret = secretsmanager.Secret(
+            self,
+            "AdminKey",
+            description=f"{config.prefix} API: key of the admin endpoints (X-Admin-Key header)",
+            encryption_key=key,
+            # A bare string (no JSON), so it is the header value as it stands.
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_punctuation=True, password_length=40
+            ),
+            removal_policy=removal_policy,
+        )
+        acknowledge(
+            secret,
+            [f"{AWS_SOLUTIONS}-SMG4", *all_packs("SecretsManagerRotationEnabled")],
+            "A static key that operators hand to the admin clients: scheduled rotation would "
+            "change it under them, and ECS reads it only when a task starts. It is changed on "
+            "purpose: `aws secretsmanager put-secret-value`, then a new deployment of the service.",
+        )
+        return secret
+
     def _execution_role(
         self, config: EnvironmentConfig, image: ecr_assets.DockerImageAsset, key: kms.IKey
     ) -> iam.Role:
@@ -141,6 +174,23 @@ class ApiService(Construct):
                     sid="ContainerLogs",
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                     resources=[self.log_group.log_group_arn],
+                ),
+                # The role is immutable, so ECS's own grant for the container secret is dropped.
+                iam.PolicyStatement(
+                    sid="AdminKeySecret",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[self.admin_key.secret_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="AdminKeyDecrypt",
+                    actions=["kms:Decrypt"],
+                    resources=[key.key_arn],
+                    conditions={
+                        "StringEquals": {
+                            "kms:ViaService": f"secretsmanager.{config.region}.amazonaws.com",
+                            "kms:EncryptionContext:SecretARN": self.admin_key.secret_arn,
+                        }
+                    },
                 ),
             ],
         )

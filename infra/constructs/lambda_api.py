@@ -35,6 +35,7 @@ class LambdaApi(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         serving = config.serving
+        # No BEACON_ADMIN_API_KEY: Lambda cannot inject secrets, so the admin endpoints stay 403.
         self.environment = lambda_api_environment(config, db_secret_arn=db_secret.secret_arn)
         self.handler = ContainerFunction(
             self,

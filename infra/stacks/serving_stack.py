@@ -73,3 +73,10 @@ class ServingStack(Stack):
         )
         CfnOutput(self, "ApiUrl", value=self.public_api.url)
         CfnOutput(self, "ApiKeyId", value=self.public_api.api_key.key_id)
+        if self.service:
+            CfnOutput(
+                self,
+                "AdminKeySecretArn",
+                value=self.service.admin_key.secret_arn,
+                description="X-Admin-Key value: aws secretsmanager get-secret-value --secret-id",
+            )

@@ -15,6 +15,7 @@ from lambdas.dag_sync.settings import DagSyncSettings
 from lambdas.db_bootstrap.settings import BootstrapSettings
 from lambdas.notifier.settings import NotifierSettings
 from services.embeddings.settings import EmbeddingSettings
+from services.recommender.settings import RecommenderSettings
 from services.serving.settings import ServingSettings
 
 
@@ -73,10 +74,14 @@ def test_lambda_environment_is_declared_by_its_settings_model(
 
 
 def test_container_environment_is_declared_by_serving_settings(env: BuiltEnvironment) -> None:
+    # The API process reads ServingSettings and, for the events routes, RecommenderSettings.
+    declared = env_names(ServingSettings) | env_names(RecommenderSettings)
     for task in env.resources("AWS::ECS::TaskDefinition").values():
         for container in task["Properties"]["ContainerDefinitions"]:
             variables = {v["Name"] for v in container.get("Environment", [])}
+            secrets = {s["Name"] for s in container.get("Secrets", [])}
             assert variables and variables <= env_names(ServingSettings), variables
+            assert secrets <= declared, secrets - declared
 
 
 def test_processing_environment_is_declared_by_embedding_settings(env: BuiltEnvironment) -> None:

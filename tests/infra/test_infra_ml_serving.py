@@ -93,6 +93,45 @@ def test_fargate_service_behind_alb_with_ready_health_check(prod: BuiltEnvironme
     assert container["User"] == "10001:10001"
 
 
+def test_fargate_task_reads_the_admin_key_from_its_own_secret(env: BuiltEnvironment) -> None:
+    if ENVIRONMENTS[env.name].serving.mode != "fargate":
+        assert not env.resources("AWS::SecretsManager::Secret", "Serving")
+        return
+    secrets = env.resources("AWS::SecretsManager::Secret", "Serving")
+    assert len(secrets) == 1
+    ((secret_id, secret),) = secrets.items()
+    generated = secret["Properties"]["GenerateSecretString"]
+    assert generated["ExcludePunctuation"] is True and "GenerateStringKey" not in generated
+    assert "KmsKeyId" in secret["Properties"]
+    destroyed = ENVIRONMENTS[env.name].database.removal == "destroy"
+    assert secret["DeletionPolicy"] == ("Delete" if destroyed else "Retain")
+    task = env.one("AWS::ECS::TaskDefinition", "Serving")["Properties"]
+    (container,) = task["ContainerDefinitions"]
+    assert container["Secrets"] == [
+        {"Name": "BEACON_ADMIN_API_KEY", "ValueFrom": {"Ref": secret_id}}
+    ]
+    assert "BEACON_ADMIN_API_KEY" not in {v["Name"] for v in container["Environment"]}
+    # Only the execution role (which injects container secrets) reads it, and only this one.
+    readers = [
+        (policy_id, statement)
+        for policy_id, policy in env.resources("AWS::IAM::ManagedPolicy", "Serving").items()
+        for statement in statements(policy)
+        if json.dumps({"Ref": secret_id}) in json.dumps(statement)
+    ]
+    assert {policy_id.startswith("ServiceExecutionPolicy") for policy_id, _ in readers} == {True}
+    actions = {a for _, statement in readers for a in as_list(statement["Action"])}
+    assert actions == {"secretsmanager:GetSecretValue", "kms:Decrypt"}
+    output = env.template("Serving")["Outputs"]["AdminKeySecretArn"]
+    assert output["Value"] == {"Ref": secret_id}
+
+
+def test_lambda_api_leaves_the_admin_endpoints_disabled(dev: BuiltEnvironment) -> None:
+    function = function_by_handler(dev, "lambdas.api.handler.handler")
+    assert function is not None
+    assert "BEACON_ADMIN_API_KEY" not in function["Environment"]["Variables"]
+    assert "AdminKeySecretArn" not in dev.template("Serving")["Outputs"]
+
+
 def test_scaling_bounds_and_policies(built: dict[str, BuiltEnvironment]) -> None:
     for name in ("staging", "prod"):
         serving = ENVIRONMENTS[name].serving
