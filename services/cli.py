@@ -6,8 +6,11 @@ import typer
 
 from services.core.cli import app as db_app
 from services.demo import demo_command
+from services.drift.cli import app as drift_app
+from services.drift.cli import simulate_command
 from services.embeddings.cli import app as embed_app
 from services.jobs.cli import app as data_app
+from services.recommender.cli import app as events_app
 from services.serving.cli import serve_command
 from services.training.cli import model_app, train_app
 
@@ -22,6 +25,9 @@ app.add_typer(data_app, name="data")
 app.add_typer(embed_app, name="embed")
 app.add_typer(train_app, name="train")
 app.add_typer(model_app, name="model")
+app.add_typer(events_app, name="events")
+app.add_typer(drift_app, name="drift")
+app.command("simulate")(simulate_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)
 

@@ -43,15 +43,10 @@ def pg_admin_url(pg_home: Path) -> str:
 @pytest.fixture
 def database_url(pg_admin_url: str) -> Iterator[str]:
     """A fresh, migrated database for one test, dropped afterwards."""
-    from tests.helpers import fresh_database
+    from tests.helpers import temporary_database
 
-    url = fresh_database(pg_admin_url)
-    yield url
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with temporary_database(pg_admin_url) as url:
+        yield url
 
 
 @pytest.fixture

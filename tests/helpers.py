@@ -26,6 +26,24 @@ def fresh_database(admin_url: str, prefix: str = "t") -> str:
 
 
 @contextmanager
+def temporary_database(admin_url: str) -> Iterator[str]:
+    """A fresh, migrated database (see fresh_database), dropped on exit."""
+    url = fresh_database(admin_url)
+    try:
+        yield url
+    finally:
+        drop_database(admin_url, url.rsplit("/", 1)[1].split("?")[0])
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop a test database, closing any session still connected to it."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@contextmanager
 def embedded_home() -> Iterator[Path]:
     """A Beacon home outside pytest's temp root; the embedded server is stopped on exit.
 

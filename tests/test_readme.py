@@ -27,6 +27,7 @@ def test_setup_section_has_exactly_make_demo_and_make_test() -> None:
 
 def test_makefile_targets_named_in_readme_exist() -> None:
     makefile = (README.parent / "Makefile").read_text()
-    makefiles = makefile + "".join(p.read_text() for p in README.parent.glob("infra/*.mk"))
+    included = [*README.parent.glob("infra/*.mk"), *README.parent.glob("pipelines/*.mk")]
+    makefiles = makefile + "".join(p.read_text() for p in included)
     for target in set(re.findall(r"make ([a-z][\w-]+)", README.read_text())):
         assert re.search(rf"^{re.escape(target)}:", makefiles, flags=re.MULTILINE), target

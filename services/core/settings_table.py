@@ -8,11 +8,20 @@ from pydantic_settings import BaseSettings
 def settings_models() -> list[type[BaseSettings]]:
     """Every service's settings model, most general first."""
     from services.core.settings import CoreSettings
+    from services.drift.settings import DriftSettings
     from services.embeddings.settings import EmbeddingSettings
+    from services.recommender.settings import RecommenderSettings
     from services.serving.settings import ServingSettings
     from services.training.settings import TrainingSettings
 
-    return [CoreSettings, EmbeddingSettings, TrainingSettings, ServingSettings]
+    return [
+        CoreSettings,
+        EmbeddingSettings,
+        TrainingSettings,
+        DriftSettings,
+        ServingSettings,
+        RecommenderSettings,
+    ]
 
 
 def env_names(model: type[BaseSettings], field: str) -> list[str]:

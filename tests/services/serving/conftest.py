@@ -71,7 +71,8 @@ class ModelStore:
     def serving(self, **overrides) -> ServingSettings:
         """API settings on this store."""
         _forget_exported_tracking_uri()
-        return ServingSettings(home=self.home, **overrides)
+        # The plain test databases carry no migrations: no prediction_log table to write to.
+        return ServingSettings(home=self.home, **{"prediction_log": False, **overrides})
 
     def register(
         self,
