@@ -16,9 +16,10 @@ DOC = """
 
 Every night at 02:00 UTC, for the day that just ended (`data_interval_start`):
 
-1. **refresh** - `beacon embed refresh --source <storage>/incoming/jobs/dt=<day>/ --upsert-only`
-   loads that day's postings and resumes files (new and changed documents; nothing is deleted)
-   and embeds exactly the rows whose content hash changed.
+1. **refresh** - `beacon embed refresh --source <storage>/incoming/jobs/dt=<day>/ --upsert-only
+   --missing-ok` loads that day's postings and resumes files (new and changed documents;
+   nothing is deleted; a day without files is a quiet day, not an error) and embeds exactly the
+   rows whose content hash changed.
 2. **check** - `beacon embed check`: every document has a vector, and recently embedded
    postings find themselves through the HNSW index (a retrieval sanity query). Exit 1 fails
    the run.
@@ -37,7 +38,7 @@ with DAG(
 ):
     refresh = beacon_task(
         "refresh",
-        ["embed", "refresh", "--source", SOURCE, "--upsert-only"],
+        ["embed", "refresh", "--source", SOURCE, "--upsert-only", "--missing-ok"],
         max_runtime=timedelta(hours=2),
     )
     check = beacon_task("check", ["embed", "check"], max_runtime=timedelta(minutes=20))

@@ -42,6 +42,13 @@ def refresh_command(
     upsert_only: Annotated[
         bool, typer.Option(help="Keep documents that are missing from --source files.")
     ] = False,
+    missing_ok: Annotated[
+        bool,
+        typer.Option(
+            help="A --source with no files means no new data (a quiet day's partition): "
+            "say so and refresh what is stored, instead of failing."
+        ),
+    ] = False,
 ) -> None:
     """Embed new and changed documents; unchanged ones are skipped by content hash.
 
@@ -51,7 +58,7 @@ def refresh_command(
     setup(settings)
     with Database.from_settings(settings) as db:
         for uri in source or []:
-            _load_source(db, settings, uri, replace=not upsert_only)
+            _load_source(db, settings, uri, replace=not upsert_only, missing_ok=missing_ok)
         encoder = get_encoder(settings)
         stats = refresh_embeddings(
             db, encoder, settings, kinds=kind or ("postings", "resumes"), progress=ProgressPrinter()
@@ -59,11 +66,16 @@ def refresh_command(
     typer.echo(json.dumps(stats.as_dict(), indent=2))
 
 
-def _load_source(db: Database, settings: EmbeddingSettings, uri: str, *, replace: bool) -> None:
+def _load_source(
+    db: Database, settings: EmbeddingSettings, uri: str, *, replace: bool, missing_ok: bool
+) -> None:
     from services.jobs.store import load_file
 
     storage = Storage(settings.aws_region)
     files = storage.list(uri)
+    if not files and missing_ok:
+        typer.echo(f"--source {uri}: no files, nothing new to load", err=True)
+        return
     if not files:
         raise InputError(f"--source {uri}: no files found")
     with tempfile.TemporaryDirectory(prefix="beacon-source-") as tmp:

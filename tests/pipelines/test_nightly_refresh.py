@@ -75,7 +75,7 @@ def test_the_run_succeeds_task_by_task(nightly_run: tuple[dict, str], home: Path
     assert summary["state"] == "success", output[-4000:]
     assert summary["tasks"] == {"refresh": "success", "check": "success", "report": "success"}
     # The partition came from data_interval_start, and the check's counts reached the log.
-    assert f"--source {home}/storage/incoming/jobs/dt={DAY} --upsert-only" in output
+    assert f"--source {home}/storage/incoming/jobs/dt={DAY} --upsert-only --missing-ok" in output
     assert '"passed": true' in output
     assert "loaded postings.jsonl: UpsertStats(inserted=1" in output
 

@@ -89,6 +89,20 @@ def test_refresh_with_missing_source_is_a_clear_error(database_url, tmp_path):
     assert result.exit_code == 2 and "no files found" in result.output
 
 
+def test_refresh_with_missing_ok_treats_an_empty_partition_as_a_quiet_day(database_url, tmp_path):
+    env = _env(database_url, tmp_path)
+    write_corpus(generate_corpus(n_postings=3, n_resumes=1, seed=5), tmp_path / "day1")
+    loaded = runner.invoke(app, ["embed", "refresh", "--source", str(tmp_path / "day1")], env=env)
+    assert loaded.exit_code == 0, loaded.output
+    args = ["embed", "refresh", "--source", str(tmp_path / "day2"), "--upsert-only", "--missing-ok"]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "no files, nothing new to load" in result.output
+    assert '"embedded": 0' in result.output
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM job_postings").fetchone()[0] == 3
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
