@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -60,3 +61,72 @@ def embedded_home() -> Iterator[Path]:
         if (home / "pgdata" / "postmaster.pid").exists():
             stop_embedded(home / "pgdata")
         shutil.rmtree(home, ignore_errors=True)
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve_in_thread(app: Any, join_timeout: float = 30.0) -> Iterator[str]:
+    """Run `app` under a real uvicorn server on loopback in a thread; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=join_timeout)
+
+
+def hammer(
+    base_url: str,
+    path: str,
+    body: dict[str, Any],
+    record: Callable[[dict[str, Any]], Any],
+    stop: Any,
+    seen: list,
+    failures: list,
+    timeout: float = 20.0,
+) -> None:
+    """POST `body` to `path` until `stop` is set: `record(payload)` of each 200 goes to
+    `seen`, anything else (errors, other statuses) to `failures`. Run one per thread."""
+    import httpx
+
+    with httpx.Client(base_url=base_url, timeout=timeout) as client:
+        while not stop.is_set():
+            try:
+                response = client.post(path, json=body)
+            except httpx.HTTPError as exc:
+                failures.append(repr(exc))
+                continue
+            if response.status_code != 200:
+                failures.append(f"{response.status_code} {response.text[:200]}")
+                continue
+            seen.append(record(response.json()))
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, step: float = 0.05) -> None:
+    """Poll `predicate` until it holds; fail the test after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(step)

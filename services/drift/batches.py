@@ -26,15 +26,20 @@ _SINCE = re.compile(r"^(\d+)\s*([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
-def generated_batches(settings: DriftSettings) -> list[pd.DataFrame]:
-    """The later batches of the generated data, with the configured drift scenario."""
+def generated_data(settings: DriftSettings) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """The generated encounters under the configured drift scenario, and their later batches."""
     frame = generate_readmission(
         settings.readmission_rows,
         seed=settings.seed,
         scenario=get_scenario(settings.drift_scenario),
     )
     splits = split_readmission(frame, initial_share=settings.initial_share, seed=settings.seed)
-    return splits.future_batches(settings.drift_batches)
+    return frame, splits.future_batches(settings.drift_batches)
+
+
+def generated_batches(settings: DriftSettings) -> list[pd.DataFrame]:
+    """The later batches of the generated data, with the configured drift scenario."""
+    return generated_data(settings)[1]
 
 
 def generated_batch(settings: DriftSettings, number: int) -> tuple[pd.DataFrame, str]:

@@ -26,6 +26,7 @@ TARGET = "target"
 CALIBRATION_BINS = 10
 #: One-sided 99 % normal quantile: a batch is checked every day, so false alarms add up.
 Z_DROP = 2.326
+CONCEPT_GATE = "concept drift"
 
 
 @dataclass
@@ -56,7 +57,7 @@ class DriftResult:
     @property
     def drift_detected(self) -> bool:
         """True when the data or the predictions drifted past their thresholds."""
-        return any(not g.passed for g in self.gates if g.name != "concept drift")
+        return any(not g.passed for g in self.gates if g.name != CONCEPT_GATE)
 
     @property
     def retrain_recommended(self) -> bool:
@@ -110,7 +111,7 @@ def check_drift(
     if missing:
         raise InputError(f"{label}: missing feature column(s): {', '.join(missing[:5])}")
     ref = reference.frame
-    ref_scores = reference.model.predict_proba(ref[FEATURE_COLUMNS])[:, 1]
+    ref_scores = reference.scores
     if current_scores is None:
         current_scores = reference.model.predict_proba(current[FEATURE_COLUMNS])[:, 1]
     labelled = TARGET_COLUMN in current.columns and current[TARGET_COLUMN].notna().all()
@@ -314,7 +315,7 @@ def _gates(result: DriftResult, settings: DriftSettings) -> list[GateResult]:
         ]
         gates.append(
             GateResult(
-                "concept drift",
+                CONCEPT_GATE,
                 all(check.passed for check in checks),
                 checks,
                 "; ".join(f"{check.name} {check.detail}" for check in checks),

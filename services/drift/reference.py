@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from services.core.errors import BeaconError
@@ -24,6 +26,13 @@ class Reference:
     model: Any
     frame: pd.DataFrame  # raw columns plus `split` (validation or test)
     threshold: float
+
+    @cached_property
+    def scores(self) -> np.ndarray:
+        """The model's scores on the reference rows, computed once per loaded version."""
+        from services.training.readmission_schema import FEATURE_COLUMNS
+
+        return self.model.predict_proba(self.frame[FEATURE_COLUMNS])[:, 1]
 
 
 def load_reference(model_name: str, settings: TrainingSettings, alias: str) -> Reference:

@@ -9,7 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from services.core.database import resolve_database_url
+from services.core.errors import BeaconError
 from services.core.storage import join
+from services.drift.batches import generated_data
 from services.drift.checks import DriftResult, check_drift
 from services.drift.outputs import write_outputs
 from services.drift.reference import Reference, load_reference
@@ -17,7 +20,6 @@ from services.drift.settings import DriftSettings
 from services.training import registry
 from services.training.drift_scenarios import get_scenario
 from services.training.families import parse_families
-from services.training.readmission_data import generate_readmission, split_readmission
 from services.training.readmission_schema import FEATURE_COLUMNS, TARGET_COLUMN, to_target
 
 Say = Callable[[str], None]
@@ -93,12 +95,10 @@ def simulate(
     run_prefix = f"sim-{scenario.name}-{settings.seed}-{settings.readmission_rows}"
     families = parse_families(settings.simulate_families)
     say(f"scenario {scenario.name}: " + "; ".join(scenario.describe()))
-    frame = generate_readmission(settings.readmission_rows, seed=settings.seed, scenario=scenario)
-    batches = split_readmission(
-        frame, initial_share=settings.initial_share, seed=settings.seed
-    ).future_batches(settings.drift_batches)[:n_batches]
+    frame, batches = generated_data(settings)
+    batches = batches[:n_batches]
 
-    database_url = _database_url(settings)
+    database_url = resolve_database_url(settings)
 
     def retrain(data: pd.DataFrame, run_id: str, share: float) -> Any:
         return train_readmission(
@@ -116,7 +116,7 @@ def simulate(
     say(f"initial model: training {model_name} on the oldest {settings.initial_share:.0%}")
     initial = retrain(frame, f"{run_prefix}-initial", settings.initial_share)
     if initial.version is None:
-        raise RuntimeError("the initial model failed its gates: " + _failed(initial))
+        raise BeaconError("the initial model failed its gates: " + _failed(initial))
     # A rerun starts from the same champion as a clean run.
     registry.promote(model_name, settings, initial.version)
     simulation = Simulation(scenario.name, model_name, initial.version)
@@ -188,9 +188,3 @@ def _root(settings: DriftSettings, scenario: str) -> str:
 def simulation_root(settings: DriftSettings) -> str:
     """Where a scenario's timeline and per-batch reports are written."""
     return _root(settings, get_scenario(settings.drift_scenario).name)
-
-
-def _database_url(settings: DriftSettings) -> str:
-    from services.core.database import resolve_database_url
-
-    return resolve_database_url(settings)

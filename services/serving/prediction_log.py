@@ -59,6 +59,7 @@ class PredictionLog:
 
     def _run(self) -> None:
         pending: list[tuple] = []
+        rows = 0
         while True:
             try:
                 item = self._queue.get(timeout=self._flush_seconds)
@@ -66,16 +67,16 @@ class PredictionLog:
                 item = None
             if item is not None and item is not _STOP:
                 pending.append(item)
-                if sum(len(p[3]) for p in pending) < BATCH_ROWS:
+                rows += len(item[3])
+                if rows < BATCH_ROWS:
                     continue
             if pending:
-                self._write(pending)
-                pending = []
+                self._write(pending, rows)
+                pending, rows = [], 0
             if item is _STOP:
                 return
 
-    def _write(self, pending: list[tuple]) -> None:
-        count = sum(len(records) for *_, records, _ in pending)
+    def _write(self, pending: list[tuple], count: int) -> None:
         try:
             rows = [
                 (at, name, version, json.dumps(_features(record)), float(score))

@@ -10,11 +10,10 @@ from services.core.errors import InputError
 from services.core.locks import job_lock
 from services.core.storage import Storage, join
 from services.training import registry
-from services.training.gates import GateResult, champion_challenger_gate
+from services.training.gates import GateResult
 from services.training.readmission_data import split_readmission, write_readmission_csv
-from services.training.readmission_schema import FEATURE_COLUMNS, TARGET_COLUMN, to_target
 from services.training.settings import TrainingSettings
-from services.training.train import MODEL_NAME, load_data
+from services.training.train import MODEL_NAME, load_data, promote_if_passes
 
 SNAPSHOT_FILE = "diabetic_data.csv"
 
@@ -103,13 +102,5 @@ def promote_if_better(
     splits = split_readmission(frame, initial_share=settings.initial_share, seed=settings.seed)
     with job_lock(database_url, f"promote:{model_name}"):
         chosen = candidate_version(settings, model_name, run_id, version)
-        gate = champion_challenger_gate(
-            model_name,
-            chosen,
-            splits.test[FEATURE_COLUMNS],
-            to_target(splits.test[TARGET_COLUMN]),
-            margin=settings.promotion_margin,
-            settings=settings,
-        )
-        move = registry.promote(model_name, settings, chosen) if gate.passed else None
+        gate, move = promote_if_passes(model_name, chosen, splits.test, settings)
     return Promotion(gate, chosen, move)

@@ -181,20 +181,32 @@ def train_readmission(
         say(f"registered {model_name} version {version} ({best.label}) as challenger")
         if stop_after == "register":
             return outcome
-        promotion_gate = champion_challenger_gate(
-            model_name,
-            version,
-            splits.test[FEATURE_COLUMNS],
-            to_target(splits.test[TARGET_COLUMN]),
-            margin=settings.promotion_margin,
-            settings=settings,
+        promotion_gate, outcome.promoted = promote_if_passes(
+            model_name, version, splits.test, settings
         )
         outcome.gates.append(promotion_gate)
         say(promotion_gate.report())
-        if promotion_gate.passed:
-            outcome.promoted = registry.promote(model_name, settings, version)
+        if outcome.promoted is not None:
             say(outcome.promoted.describe("promoted"))
     return outcome
+
+
+def promote_if_passes(
+    model_name: str, version: str, test: pd.DataFrame, settings: TrainingSettings
+) -> tuple[GateResult, registry.AliasMove | None]:
+    """Champion/challenger gate on `test`; move `champion` to `version` only when it passes.
+
+    Callers hold the model's `promote:` job lock, so two promotions cannot interleave.
+    """
+    gate = champion_challenger_gate(
+        model_name,
+        version,
+        test[FEATURE_COLUMNS],
+        to_target(test[TARGET_COLUMN]),
+        margin=settings.promotion_margin,
+        settings=settings,
+    )
+    return gate, (registry.promote(model_name, settings, version) if gate.passed else None)
 
 
 def _search_families(

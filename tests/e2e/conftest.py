@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from tests.helpers import embedded_home
+from tests.helpers import embedded_home, free_port
 
 BEACON = Path(sys.executable).parent / "beacon"
 # Small enough that training and the demo's embeddings refresh take seconds on two cores.
@@ -35,12 +34,6 @@ LOCAL_SETTINGS = {
 }
 DEMO_ARGS = ("demo", "--postings", "200", "--resumes", "60", "--host", "127.0.0.1")
 READY_TIMEOUT_S = 240.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _local_environment(home: Path) -> dict[str, str]:
@@ -97,7 +90,7 @@ def local_demo() -> Iterator[httpx.Client]:
                 timeout=300,
                 check=True,
             )
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         with log.open("ab") as out:
             process = subprocess.Popen(

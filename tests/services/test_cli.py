@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 
 from services.cli import app
 from services.jobs.corpus import Corpus, generate_corpus, write_corpus
+from tests.helpers import free_port
 
 runner = CliRunner()
 
@@ -103,15 +103,9 @@ def test_refresh_with_missing_ok_treats_an_empty_partition_as_a_quiet_day(databa
         assert conn.execute("SELECT count(*) FROM job_postings").fetchone()[0] == 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_demo_serves_then_stops_cleanly_with_its_database(private_home) -> None:
     """A fresh home: the demo starts its own embedded server, serves, and takes it down on TERM."""
-    port = _free_port()
+    port = free_port()
     home = private_home / "home"
     proc = subprocess.Popen(
         [

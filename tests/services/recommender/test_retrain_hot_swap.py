@@ -3,30 +3,22 @@ zero failed requests, and a version that trails the champion is registered but n
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from services.recommender.store import read_interactions
 from services.recommender.training import GATE_METRIC, train_events
 from services.serving.app import create_app
 from services.serving.settings import ServingSettings
 from services.training.registry import CHAMPION, alias_version, client
+from tests.helpers import hammer, serve_in_thread, wait_for
 from tests.services.recommender.conftest import ADMIN_KEY
 
 POLL_SECONDS = 0.2
 ADMIN = {"X-Admin-Key": ADMIN_KEY}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -40,40 +32,21 @@ def live(events_db, events_home, encoder) -> Iterator[str]:
         model_poll_seconds=POLL_SECONDS,
     )
     app = create_app(serving, database=events_db, encoder=encoder, recommender=settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
+    with serve_in_thread(app, join_timeout=60) as base_url:
+        yield base_url
 
 
 def _hammer(base_url: str, user: str, stop: threading.Event, seen: list, failures: list) -> None:
-    with httpx.Client(base_url=base_url, timeout=20) as http:
-        while not stop.is_set():
-            try:
-                response = http.post("/v1/recommendations", json={"user_id": user, "top_k": 5})
-            except httpx.HTTPError as exc:
-                failures.append(repr(exc))
-                continue
-            if response.status_code != 200:
-                failures.append(f"{response.status_code} {response.text[:200]}")
-                continue
-            seen.append(response.json()["model"]["version"])
+    body = {"user_id": user, "top_k": 5}
+
+    def record(payload: dict) -> str:
+        return payload["model"]["version"]
+
+    hammer(base_url, "/v1/recommendations", body, record, stop, seen, failures)
 
 
-def _wait_for(predicate, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
+def _wait_for(predicate) -> None:
+    wait_for(predicate, timeout=120.0, step=0.1)
 
 
 def test_retrain_uses_feedback_and_swaps_without_failed_requests(live, events_db) -> None:

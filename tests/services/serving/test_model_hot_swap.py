@@ -4,32 +4,24 @@ refused while the old one keeps serving (real uvicorn, real MLflow store, real p
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 import pytest
-import uvicorn
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from services.serving.app import create_app
 from services.training.readmission_schema import EXAMPLE_RECORD
 from services.training.registry import client as registry_client
+from tests.helpers import hammer, serve_in_thread, wait_for
 from tests.services.serving.conftest import ModelStore
 
 POLL_SECONDS = 0.2
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -52,42 +44,17 @@ def live(store, name, readmission_model, plain_db, encoder) -> Iterator[tuple[st
     store.register(readmission_model, name, threshold=0.2)
     settings = store.serving(model_poll_seconds=POLL_SECONDS, readmission_model_name=name)
     app = create_app(settings, database=plain_db, encoder=encoder)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serve_in_thread(app) as base_url:
+        yield base_url, app
 
 
 def _hammer(base_url: str, stop: threading.Event, seen: list, failures: list) -> None:
     body = {"records": [EXAMPLE_RECORD] * 5}
-    with httpx.Client(base_url=base_url, timeout=10) as client:
-        while not stop.is_set():
-            try:
-                response = client.post("/predict/readmission", json=body)
-            except httpx.HTTPError as exc:
-                failures.append(repr(exc))
-                continue
-            if response.status_code != 200:
-                failures.append(f"{response.status_code} {response.text[:200]}")
-                continue
-            payload = response.json()
-            seen.append((payload["model"]["version"], payload["threshold"]))
 
+    def record(payload: dict) -> tuple:
+        return payload["model"]["version"], payload["threshold"]
 
-def _wait_for(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+    hammer(base_url, "/predict/readmission", body, record, stop, seen, failures, timeout=10)
 
 
 def _info(base_url: str) -> dict:
@@ -109,12 +76,12 @@ def test_alias_moves_under_concurrent_requests_without_errors(live, store, name,
     for thread in threads:
         thread.start()
     try:
-        _wait_for(lambda: all(len(s) >= 5 for s in seen))
+        wait_for(lambda: all(len(s) >= 5 for s in seen))
         # Version 2 is told apart by its threshold (0.9); the alias moves while requests flow.
         store.register(readmission_model, name, threshold=0.9)
-        _wait_for(lambda: all(s and s[-1][0] == "2" for s in seen))
+        wait_for(lambda: all(s and s[-1][0] == "2" for s in seen))
         before = [len(s) for s in seen]
-        _wait_for(lambda: all(len(s) >= n + 5 for s, n in zip(seen, before, strict=True)))
+        wait_for(lambda: all(len(s) >= n + 5 for s, n in zip(seen, before, strict=True)))
     finally:
         stop.set()
         for thread in threads:
@@ -152,7 +119,7 @@ def test_broken_versions_are_refused_and_the_old_one_kept(live, store, name, rea
         alias="champion",
     ).version
     assert str(version) == "2"
-    _wait_for(lambda: _info(base_url).get("refused", {}).get("version") == "2")
+    wait_for(lambda: _info(base_url).get("refused", {}).get("version") == "2")
     info = _info(base_url)
     assert info["version"] == "1" and info["status"] == "serving"
     assert info["refused"]["stage"] == "smoke"
@@ -169,7 +136,7 @@ def test_broken_versions_are_refused_and_the_old_one_kept(live, store, name, rea
     download = mlflow_client.get_model_version_download_uri(name, version)
     shutil.rmtree(Path(urlparse(download).path if "://" in download else download))
     mlflow_client.set_registered_model_alias(name, "champion", version)
-    _wait_for(lambda: _info(base_url).get("refused", {}).get("version") == "3")
+    wait_for(lambda: _info(base_url).get("refused", {}).get("version") == "3")
     assert _info(base_url)["refused"]["stage"] == "load"
     assert _info(base_url)["version"] == "1"
     assert _metric(base_url, name, "refused_load") == 1.0
@@ -178,7 +145,7 @@ def test_broken_versions_are_refused_and_the_old_one_kept(live, store, name, rea
     slot = app.state.context.models.readmission
     assert slot.refresh() == "refused"
     store.register(readmission_model, name)
-    _wait_for(lambda: _info(base_url)["version"] == "4")
+    wait_for(lambda: _info(base_url)["version"] == "4")
     assert "refused" not in _info(base_url)
 
 
