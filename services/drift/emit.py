@@ -23,6 +23,8 @@ def metric_values(result: DriftResult) -> dict[str, float]:
     }
     if result.concept is not None:
         values["ModelRocAuc"] = result.concept["roc_auc_current"]
+        # Alert rules compare the two AUCs (observability/prometheus): the drop needs both.
+        values["ModelRocAucReference"] = result.concept["roc_auc_reference"]
         values["ModelCalibrationError"] = result.concept["calibration_error_current"]
     return values
 

@@ -75,6 +75,7 @@ def create_app(
     )
     context = ServingContext(settings=settings, metrics=Metrics(lambda: context.db))
     app.state.context = context
+    context.metrics.registry.register(_ops_collector(context))
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(jobs.router)
@@ -153,3 +154,13 @@ def _load_encoder(settings: ServingSettings) -> Any:
     from services.embeddings.encoder import get_encoder
 
     return get_encoder(settings)
+
+
+def _ops_collector(context: ServingContext) -> Any:
+    from services.drift.settings import DriftSettings
+    from services.serving.ops_metrics import OpsCollector
+
+    settings = context.settings
+    # Drift reports are found where the drift job writes them with the API's home and storage.
+    drift = DriftSettings(home=settings.home, storage_uri=settings.storage_uri)
+    return OpsCollector(context, drift.resolved_reports_uri, settings.resolved_storage_uri)

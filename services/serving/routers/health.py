@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.serving.context import ServingContext, get_context
+from services.serving.ops_metrics import readiness
 
 router = APIRouter(tags=["operations"])
 ContextDep = Annotated[ServingContext, Depends(get_context)]
@@ -27,10 +28,9 @@ def health() -> dict[str, str]:
 )
 def ready(ctx: ContextDep) -> JSONResponse:
     """200 when the encoder is loaded and the database answers a query, else 503 with a reason."""
-    if ctx.encoder is None or ctx.answerer is None:
-        return JSONResponse({"status": "not_ready", "reason": "encoder not loaded"}, 503)
-    if ctx.db is None or not ctx.db.ping():
-        return JSONResponse({"status": "not_ready", "reason": "database unavailable"}, 503)
+    ok, reason = readiness(ctx)
+    if not ok:
+        return JSONResponse({"status": "not_ready", "reason": reason}, 503)
     return JSONResponse(
         {"status": "ready", "model": ctx.encoder.identity, "answer_backend": ctx.answerer.name}
     )
