@@ -26,9 +26,7 @@ RULE_TESTS = sorted((OBSERVABILITY / "prometheus" / "tests").glob("*.test.yml"))
 ALERTMANAGER = OBSERVABILITY / "alertmanager" / "alertmanager.yml"
 ROUTE_CASES = OBSERVABILITY / "alertmanager" / "tests" / "routes.yml"
 DASHBOARDS = OBSERVABILITY / "grafana" / "dashboards"
-INSTALL_HINT = (
-    "apt-get install -y prometheus prometheus-alertmanager (.ci/run installs them in CI)"
-)
+INSTALL_HINT = "apt-get install -y prometheus prometheus-alertmanager (.ci/run installs them in CI)"
 
 
 def binary(name: str) -> str:
@@ -88,7 +86,7 @@ class ChatSink:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 sink.messages.append({"path": self.path, **json.loads(body or b"{}")})
                 self.send_response(200)
@@ -139,7 +137,8 @@ def running(args: list[str], ready_url: str, log: Path, timeout: float = 30.0) -
                         break
                 except httpx.HTTPError:
                     pass
-                assert time.monotonic() < deadline, f"{args[0]} not ready: {log.read_text()[-2000:]}"
+                tail = log.read_text()[-2000:]
+                assert time.monotonic() < deadline, f"{args[0]} not ready: {tail}"
                 time.sleep(0.2)
             yield
         finally:

@@ -1,4 +1,4 @@
-"""Alertmanager routing: a valid config, every alert routed as intended, inhibition on a real one."""
+"""Alertmanager routing: valid config, every alert routed as intended, inhibition on a real one."""
 
 from __future__ import annotations
 
