@@ -70,13 +70,15 @@ class OpsCollector(Collector):
         self._reports_uri = reports_uri
         self._storage_uri = storage_uri
         self._storage = Storage(context.settings.aws_region)
+        self._ready = False
         # Cached apart, so a database outage does not hide the drift and refresh gauges.
         self._slow = [_Cached(f, ttl) for f in (self._drift, self._jobs, self._experiments)]
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Yield the gauges (called by the registry on every scrape)."""
         ready = GaugeMetricFamily("beacon_ready", "1 when /ready would answer 200.")
-        ready.add_metric([], 1.0 if readiness(self._ctx)[0] else 0.0)
+        self._ready = readiness(self._ctx)[0]
+        ready.add_metric([], 1.0 if self._ready else 0.0)
         yield ready
         yield self._trained()
         for cached in self._slow:
@@ -163,7 +165,9 @@ class OpsCollector(Collector):
             labels=["experiment"],
         )
         db = self._ctx.db
-        if db is None:
+        if db is None or not self._ready:
+            # Not ready: the ping just waited out the pool timeout; a query would wait again
+            # and push the scrape past Prometheus' scrape timeout (the API would look down).
             return []
         with db.connection() as conn:
             results = experiment_results(conn)
