@@ -168,7 +168,7 @@ class OpsCollector(Collector):
         if db is None or not self._ready:
             # Not ready: the ping just waited out the pool timeout; a query would wait again
             # and push the scrape past Prometheus' scrape timeout (the API would look down).
-            return []
+            return [exposures, conversions, srm]
         with db.connection() as conn:
             results = experiment_results(conn)
         for result in results:

@@ -34,7 +34,10 @@ def declared_settings() -> set[str]:
 
 
 def test_the_stack_has_its_services(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"postgres", "mlflow", "api", "jobs", "airflow"}
+    assert set(compose["services"]) == {
+        *("postgres", "mlflow", "api", "jobs", "airflow"),
+        *("prometheus", "alertmanager", "grafana"),  # profile `observability`
+    }
     assert compose["name"] == "beacon"
     assert set(compose["volumes"]) >= {"postgres-data", "mlflow-data", "beacon-storage"}
 
