@@ -10,6 +10,7 @@ from services.drift.cli import app as drift_app
 from services.drift.cli import simulate_command
 from services.embeddings.cli import app as embed_app
 from services.jobs.cli import app as data_app
+from services.ops.cli import report_command
 from services.recommender.cli import app as events_app
 from services.serving.cli import serve_command
 from services.training.cli import model_app, train_app
@@ -30,6 +31,7 @@ app.add_typer(drift_app, name="drift")
 app.command("simulate")(simulate_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)
+app.command("report")(report_command)
 
 
 if __name__ == "__main__":
