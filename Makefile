@@ -96,6 +96,18 @@ simulate: venv ## Drift -> retrain -> promote over the later batches; writes the
 bench-recommendations: venv ## /v1/recommendations p50/p95/p99 at 10,000 users x 5,000 events, cache on and off
 	$(PY) -m bench.bench_recommendations
 
+.PHONY: observability-check report ops-screenshot
+observability-check: ## promtool/amtool: rule checks and unit tests, Alertmanager config (also in make test)
+	promtool check rules observability/prometheus/rules/*.yml
+	cd observability/prometheus/tests && for suite in *.test.yml; do promtool test rules "$$suite" || exit 1; done
+	amtool check-config observability/alertmanager/alertmanager.yml
+
+report: venv ## Write the operator page to .beacon/storage/reports/ops/index.html (beacon report)
+	$(VENV)/bin/beacon report
+
+ops-screenshot: venv ## Regenerate docs/images/ops-page.png from the operator page test in Chromium
+	BEACON_WRITE_SCREENSHOTS=1 $(PY) -m pytest tests/observability/test_ops_page.py -q
+
 clean: ## Remove the local state folder (embedded database, reports) and caches
 	rm -rf .beacon cdk.out .pytest_cache .ruff_cache
 

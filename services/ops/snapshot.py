@@ -93,8 +93,12 @@ def gather(
 
 
 def _model(name: str, settings: Any) -> ModelView:
-    from services.training.registry import list_models
+    from services.serving.model_registry.source import MlflowRegistry
+    from services.training.registry import list_models, mlflow_tracking_uri
 
+    # A report must not create an empty MLflow store as a side effect (nor wait for one).
+    if MlflowRegistry(mlflow_tracking_uri(settings))._local_store_missing():
+        return ModelView(name, [], "no MLflow store yet: train a model first")
     try:
         return ModelView(name, list_models(name, settings))
     except BeaconError as exc:  # not registered yet: say so on the page
