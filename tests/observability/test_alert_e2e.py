@@ -1,8 +1,8 @@
 """End to end: Prometheus scrapes a live API, an outage fires an alert that reaches the team chat.
 
-Real Prometheus (rules loaded, every `for:` shortened to 1 s), real Alertmanager (the routing
-config, its Slack webhook secret pointing at a local receiver), the real API under uvicorn on
-loopback and its own embedded PostgreSQL, which the test stops and starts again.
+Real Prometheus (rules loaded, the API alerts' `for:` shortened to 1 s), real Alertmanager
+(the routing config, its Slack webhook secret pointing at a local receiver), the real API under
+uvicorn on loopback and its own embedded PostgreSQL, which the test stops and starts again.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def test_database_outage_pages_oncall_then_resolves(private_home: Path, encoder,
         model_poll_seconds=3600,
     )
     app = create_app(settings, database=database, encoder=encoder)
-    rules = rules_with_short_waits(tmp_path / "rules.yml")
+    rules = rules_with_short_waits(tmp_path / "rules.yml", {"BeaconApiNotReady", "BeaconApiDown"})
     (tmp_path / "am").mkdir()
     (tmp_path / "prom").mkdir()
     try:

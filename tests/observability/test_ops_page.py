@@ -123,7 +123,8 @@ def ops_home(database_url: str, db, tmp_path: Path) -> dict[str, str]:
 
 def _browser(profile: Path):
     webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    names = ("chromium", "chromium-browser", "google-chrome")  # Debian, Ubuntu, CI images
+    chromium = next(filter(None, map(shutil.which, names)), None)
     driver_path = shutil.which("chromedriver")
     if chromium is None or driver_path is None:
         pytest.skip("chromium/chromedriver not found: apt-get install -y chromium chromium-driver")
@@ -190,3 +191,11 @@ def test_report_without_any_data_says_what_to_run(tmp_path: Path) -> None:
     assert "no MLflow store yet" in text
     assert not (tmp_path / "home" / "mlflow").exists()  # the report created no store
     assert "No drift check yet" in text and "never ran here" in text
+
+
+def test_report_has_help() -> None:
+    result = CliRunner().invoke(app, ["report", "--help"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Usage" in result.output and "--out" in result.output and "--no-database" in result.output
+    )
