@@ -12,6 +12,8 @@ import typer
 
 from services.core.cli_support import ProgressPrinter, cli_job, setup
 from services.core.database import Database
+from services.core.heartbeat import EMBED_REFRESH, record_success
+from services.core.storage import Storage
 from services.serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,8 @@ def demo_command(
         encoder = get_encoder(settings)
         _say("refreshing embeddings (only new or changed documents are embedded)")
         stats = refresh_embeddings(db, encoder, settings, progress=ProgressPrinter())
+        # The refresh-age alert and the ops page read this marker.
+        record_success(settings.resolved_storage_uri, EMBED_REFRESH, Storage(settings.aws_region))
         _say(
             f"refresh done in {stats.wall_seconds:.1f}s: {stats.embedded} embedded "
             f"(encode {stats.encode_seconds:.1f}s, write {stats.write_seconds:.1f}s)"

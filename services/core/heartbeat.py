@@ -9,6 +9,8 @@ from services.core.storage import Storage, join
 
 #: Folder under the storage root holding one `<job>.json` marker per job.
 STATUS_FOLDER = "status"
+#: The embedding refresh's marker (`beacon embed refresh`, the demo's refresh).
+EMBED_REFRESH = "embed_refresh"
 
 
 def marker_uri(storage_uri: str, job: str) -> str:

@@ -12,15 +12,12 @@ import typer
 from services.core.cli_support import ProgressPrinter, cli_job, setup
 from services.core.database import Database
 from services.core.errors import InputError
-from services.core.heartbeat import record_success
+from services.core.heartbeat import EMBED_REFRESH, record_success
 from services.core.storage import Storage, parse_uri
 from services.embeddings.check import check_command
 from services.embeddings.encoder import get_encoder
 from services.embeddings.refresh import refresh_embeddings
 from services.embeddings.settings import EmbeddingSettings
-
-#: The job name of the refresh's success marker (services/core/heartbeat.py).
-REFRESH_JOB = "embed_refresh"
 
 app = typer.Typer(help="Embeddings: refresh document vectors in pgvector.", no_args_is_help=True)
 # The post-refresh gate lives in its own module; pipelines run it after every refresh.
@@ -70,7 +67,7 @@ def refresh_command(
     # Freshness alerts and the ops page read this marker (age of the last successful refresh).
     record_success(
         settings.resolved_storage_uri,
-        REFRESH_JOB,
+        EMBED_REFRESH,
         Storage(settings.aws_region),
         details=stats.as_dict(),
     )

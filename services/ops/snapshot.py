@@ -9,13 +9,12 @@ from typing import Any
 
 from services.core.database import Database
 from services.core.errors import BeaconError, DatabaseUnavailable
-from services.core.heartbeat import last_success
+from services.core.heartbeat import EMBED_REFRESH, last_success
 from services.core.storage import Storage
 from services.ops.signals import DriftCheck, drift_checks, experiment_results
 
 log = logging.getLogger(__name__)
 
-REFRESH_JOB = "embed_refresh"
 _COUNTS_SQL = """
 SELECT 'postings', count(*), count(*) FILTER (WHERE embedded_hash = content_hash)
 FROM job_postings
@@ -88,7 +87,7 @@ def gather(
         except DatabaseUnavailable as exc:
             db_error = str(exc)
             problems.append(f"database: {exc}")
-    refresh = RefreshView(last_success(storage_uri, REFRESH_JOB, storage), documents, db_error)
+    refresh = RefreshView(last_success(storage_uri, EMBED_REFRESH, storage), documents, db_error)
     return OpsSnapshot(time.time(), models, checks, experiments, refresh, problems)
 
 

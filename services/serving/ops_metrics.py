@@ -13,7 +13,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-from services.core.heartbeat import last_success
+from services.core.heartbeat import EMBED_REFRESH, last_success
 from services.core.storage import Storage, join
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Jobs whose last success is exported (services/core/heartbeat.py markers).
-JOBS = ("embed_refresh",)
+JOBS = (EMBED_REFRESH,)
 
 
 def readiness(ctx: ServingContext) -> tuple[bool, str | None]:
