@@ -13,7 +13,7 @@ import psycopg
 
 from services.core.database import Database
 from services.embeddings.encoder import Encoder
-from services.jobs.documents import SENIORITY_LEVELS
+from services.jobs.documents import SENIORITY_LEVELS, seniority_from_title
 from services.jobs.match import SkillVocabularyCache, skill_overlap
 from services.jobs.search import encode_document, stored_document
 
@@ -50,18 +50,6 @@ _TITLE_STOPWORDS = frozenset(
     "moving into retraining as level".split()
 )
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#.]*")
-# The level markers the generator (and most real titles) use, most specific first.
-_LEVEL_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (level, re.compile(pattern, re.IGNORECASE))
-    for level, pattern in (
-        ("principal", r"\b(principal|staff)\b"),
-        ("lead", r"\b(lead|head of|team lead)\b"),
-        ("senior", r"\b(senior|sr\.?)(?=\W|$)"),
-        ("intern", r"\b(intern|internship|student|graduate)\b"),
-        ("junior", r"\b(junior|jr\.?|entry[- ]level)(?=\W|$)"),
-        ("mid", r"\b(mid[- ]level|ii)\b"),
-    )
-)
 # posting_text() writes "<Level> level, <location>[ (remote)]." on its first line.
 _POSTING_LINE = re.compile(
     r"\b(intern|junior|mid|senior|lead|principal) level, (.+?)( \(remote\))?\.$",
@@ -112,10 +100,7 @@ def seniority_gap(resume_level: str | None, posting_level: str | None) -> float:
 
 def infer_seniority(text: str) -> str | None:
     """The level a title or first line names ("Sr. Data Engineer" -> senior), if any."""
-    for level, pattern in _LEVEL_MARKERS:
-        if pattern.search(text):
-            return level
-    return None
+    return seniority_from_title(text)
 
 
 def _country(location: str) -> str:
