@@ -14,12 +14,16 @@ SENIORITY_LEVELS: tuple[str, ...] = ("intern", "junior", "mid", "senior", "lead"
 
 # The level markers the generator (and most real titles) use, most specific first: the first
 # pattern that matches decides, so "Senior Staff Engineer" is principal. "Manager" and
-# "Associate" are left out on purpose: "Product Manager" and "Associate Attorney" name roles,
-# not levels.
+# "Associate" are left out on purpose, and "Staff" counts only before an engineering title:
+# "Product Manager", "Associate Attorney" and "Staff Accountant" name roles, not levels.
 _LEVEL_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (level, re.compile(pattern, re.IGNORECASE))
     for level, pattern in (
-        ("principal", r"\b(principal|staff|distinguished|vp|vice president|chief)\b"),
+        (
+            "principal",
+            r"\b(principal|distinguished|vp|vice president|chief"
+            r"|staff (?:\w+ )?(?:engineer|scientist|developer|architect|designer))\b",
+        ),
         ("lead", r"\b(lead|head of|team lead|director)\b"),
         ("senior", r"\b(senior|sr\.?)(?=\W|$)"),
         ("intern", r"\b(intern|internship|student|graduate)\b"),

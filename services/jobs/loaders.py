@@ -210,10 +210,11 @@ def _decode_csv(name: str, data: bytes, encoding: str) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
-    parts, fallback_lines = [], 0
+    parts, fallback_lines, utf8_lines = [], 0, 0
     for number, raw in enumerate(data.removeprefix(codecs.BOM_UTF8).split(b"\n"), start=1):
         try:
             parts.append(raw.decode("utf-8"))
+            utf8_lines += not raw.isascii()
         except UnicodeDecodeError:
             try:
                 parts.append(raw.decode(FALLBACK_ENCODING))
@@ -223,6 +224,8 @@ def _decode_csv(name: str, data: bytes, encoding: str) -> tuple[str, str]:
                     " name the file's encoding with --encoding"
                 ) from None
             fallback_lines += 1
+    if not utf8_lines:
+        return "\n".join(parts), FALLBACK_ENCODING
     return "\n".join(parts), f"utf-8 with {fallback_lines} {FALLBACK_ENCODING} lines"
 
 
