@@ -82,7 +82,12 @@ def load_documents(
 
 
 def read_documents(
-    path: Path | str, kind: Kind, *, layout: str = "auto", encoding: str = "auto"
+    path: Path | str,
+    kind: Kind,
+    *,
+    layout: str = "auto",
+    encoding: str = "auto",
+    collapse_duplicates: bool = True,
 ) -> LoadedFile:
     """Parse, map, validate and de-duplicate a whole file; raise DocumentFileError listing
     every bad row.
@@ -91,6 +96,7 @@ def read_documents(
     services.jobs.exports); `encoding` is auto (UTF-8, line by line falling back to
     Windows-1252) or a Python codec name. Messages name the file, the line and the column but
     never echo cell values: files may hold personal data that must not end up in logs.
+    `collapse_duplicates=False` keeps near-duplicate postings (benchmarks compare both).
     """
     path = Path(path)
     model = _model(kind)
@@ -115,7 +121,7 @@ def read_documents(
         raise InputError(
             f"{name}: unsupported file type; use .csv, .jsonl or .ndjson (optionally .gz)"
         )
-    loaded = _validate(name, kind, model, rows, source)
+    loaded = _validate(name, kind, model, rows, source, collapse_duplicates)
     loaded.encoding = used
     return loaded
 
@@ -392,7 +398,12 @@ def _coerce_remote(values: dict[str, Any], where: str, label: str, problems: lis
 
 
 def _validate(
-    name: str, kind: Kind, model: type[BaseModel], rows: Iterator[_Row], source: _Source
+    name: str,
+    kind: Kind,
+    model: type[BaseModel],
+    rows: Iterator[_Row],
+    source: _Source,
+    collapse_duplicates: bool = True,
 ) -> LoadedFile:
     label = "column" if name.lower().endswith(_CSV_SUFFIXES) else "field"
     id_field = ID_FIELDS[kind]
@@ -435,7 +446,7 @@ def _validate(
     problems.raise_if_any()
     if not documents:
         raise InputError(f"{name}: the file holds no {kind}")
-    if kind == "postings":
+    if kind == "postings" and collapse_duplicates:
         documents, near = collapse_near_duplicates(documents, where_of)
         collapsed.extend(near)
     return LoadedFile(
