@@ -4,6 +4,7 @@ shows a collapsed duplicate."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from itertools import product
 from pathlib import Path
@@ -33,7 +34,7 @@ FITS = {
 
 FIELD_TITLES = {
     "data_science": {"Data Scientist", "Senior Data Scientist", "Data Analyst"},
-    "health_and_fitness": {"Registered Nurse - ICU"},
+    "health_and_fitness": {"Registered Nurse - ICU", "ICU Nurse"},
     "accountant": {"Staff Accountant", "Senior Accountant"},
     "java_developer": {"Software Engineer", "Lead Software Engineer", "Sr. Backend Engineer"},
     "hr": {"HR Generalist"},
@@ -76,9 +77,34 @@ def loaded(pg_admin_url: str, encoder, embedding_settings, tmp_path_factory) -> 
                 "SELECT title, job_id, description FROM job_postings ORDER BY job_id"
             ):
                 state.postings.setdefault(title, (job_id, description))
+            # Beacon's own layout without a skills column: stored with no skills at all.
+            nurse = state.resumes["health_and_fitness"][1]
+            nurse_job = state.postings["Registered Nurse - ICU"][1]
+            write_loaded(
+                conn, read_documents(_native(tmp_path_factory, nurse), "resumes"), "resumes"
+            )
+            postings_file = _native(tmp_path_factory, nurse_job, posting=True)
+            write_loaded(conn, read_documents(postings_file, "postings"), "postings")
         refresh_embeddings(db, encoder, embedding_settings)
         with state.client:
             yield state
+
+
+def _native(factory, text: str, *, posting: bool = False) -> Path:
+    """A one-row file in Beacon's own layout, without the skills column."""
+    folder = factory.mktemp("native")
+    if posting:
+        path = folder / "postings.csv"
+        rows = [
+            ["job_id", "title", "company", "location", "seniority", "description"],
+            ["plain-job", "ICU Nurse", "Lakeside Clinic", "Chicago, IL", "mid", text],
+        ]
+    else:
+        path = folder / "resumes.csv"
+        rows = [["resume_id", "headline", "summary"], ["plain-resume", "ICU nurse", text]]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
 
 
 def _classify(client: TestClient, **body: str) -> dict:
@@ -128,13 +154,23 @@ def test_pasted_texts_without_skills(loaded: Loaded) -> None:
     assert mixed["label"] == "no_match"
 
 
+def test_stored_documents_without_skills_use_their_text(loaded: Loaded) -> None:
+    """A Beacon-layout file without skills stores none; the match reads them from the text."""
+    body = _classify(loaded.client, resume_id="plain-resume", job_id="plain-job")
+    assert body["label"] == "match" and body["features"]["skill_overlap"] > 0.5
+    miss = _classify(
+        loaded.client, resume_id="plain-resume", job_id=loaded.postings["HR Generalist"][0]
+    )
+    assert miss["label"] == "no_match"
+
+
 def test_no_recommendation_list_shows_a_collapsed_duplicate(loaded: Loaded) -> None:
     for family, (resume_id, summary) in loaded.resumes.items():
         for body in ({"resume_id": resume_id}, {"text": summary}):
             response = loaded.client.post("/recommend_jobs", json={**body, "top_k": 20})
             assert response.status_code == 200, response.text
             results = response.json()["results"]
-            assert len(results) == 14  # every stored posting, each once
+            assert len(results) == 15  # every stored posting, each once
             ids = [r["job_id"] for r in results]
             assert len(set(ids)) == len(ids) and not loaded.collapsed & set(ids)
             # A posting of the resume's own field leads its list.
