@@ -119,7 +119,7 @@ def _posting_row(layout: Layout, row: Mapping[str, str]) -> Converted:
     if posted is not None:
         try:
             values["posted_at"] = _date(posted)
-        except ValueError:
+        except (ValueError, OverflowError, OSError):  # OverflowError/OSError: absurd timestamps
             problems.append(("posted_at", "expected a date (YYYY-MM-DD) or a Unix timestamp"))
     listed = _given(row, layout, "skills")
     skill_text = _given(row, layout, "skills_text") or ""

@@ -31,12 +31,12 @@ _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 # PostgreSQL `integer` columns; larger values would fail only at write time.
 _MAX_INT = 2**31 - 1
 _TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
 # Excel and older exports on Windows write this; it decodes all but five byte values.
 FALLBACK_ENCODING = "windows-1252"
 # Appended after the last record: if a quoted cell is still open at the end of the file, the
 # parser swallows the marker into that cell, which is how a truncated last row is noticed.
 _END_MARKER = "\x1e__beacon_end_of_file__\x1e"
-_FALSE = frozenset({"false", "no", "0"})
 
 
 class DocumentFileError(InputError):

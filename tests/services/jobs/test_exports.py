@@ -15,7 +15,7 @@ from services.cli import app
 from services.core.errors import InputError
 from services.jobs.dedup import NEAR_DUPLICATE_JACCARD, collapse_near_duplicates
 from services.jobs.documents import JobPosting, seniority_from_title
-from services.jobs.exports import derived_id, family_key, headline_of
+from services.jobs.exports import JOB_BOARD, derived_id, family_key, headline_of
 from services.jobs.loaders import read_documents
 from services.jobs.salary import SalaryError, parse_salary
 
@@ -252,6 +252,12 @@ def test_near_duplicates_need_company_title_and_text() -> None:
 
 
 def test_helpers() -> None:
+    row = {"title": "a", "company": "b", "location": "c", "description": "d"}
+    for stamp in ("1e30", "inf", "2024-13-45"):
+        _, problems = JOB_BOARD.convert({**row, "posted_at": stamp})
+        assert problems == [("posted_at", "expected a date (YYYY-MM-DD) or a Unix timestamp")]
+    values, _ = JOB_BOARD.convert({**row, "posted_at": "2024-04-17T10:00:00Z"})
+    assert str(values["posted_at"]) == "2024-04-17"
     assert family_key("Health and fitness") == "health_and_fitness"
     assert headline_of("\n  Java Developer \u2013 APIs\nmore") == "Java Developer \u2013 APIs"
 
