@@ -355,6 +355,18 @@ NEIGHBOURS: dict[str, dict[str, list[str]]] = {
         ],
     },
 }
+# The neighbouring field a career changer comes from, and text every resume dump repeats.
+NEAR = {
+    "Data Science": "Data Analyst",
+    "Accountant": "Financial Analyst",
+    "Java Developer": "DevOps Engineer",
+}
+BOILERPLATE = [
+    "Education Details: Bachelor's degree, state university. Courses in statistics, economics "
+    "and business communication.",
+    "Soft skills: communication, teamwork, time management, MS Office, problem solving, "
+    "leadership. Languages: English, Spanish. References available on request.",
+]
 CITIES = [
     "New York, NY",
     "Austin, TX",
@@ -380,7 +392,12 @@ HEADER = [
 
 
 def write_exports(
-    folder: Path, distinct_per_field: int, repost_share: float, resumes_per_field: int, seed: int
+    folder: Path,
+    distinct_per_field: int,
+    repost_share: float,
+    resumes_per_field: int,
+    seed: int,
+    wander: float = 0.0,
 ) -> tuple[Path, Path, dict[str, str], dict[str, int]]:
     """The two export files, the field of every title and the ad number of every posting id
     (a repost has the number of the ad it repeats)."""
@@ -442,6 +459,14 @@ def write_exports(
                 other = FIELDS[rng.choice([f for f in FIELDS if f != field])]["resume"][1]
                 lines.insert(3, "Earlier: " + other.format(n=2, p=10))
                 lines.append("Interests: running, chess, volunteering at the food bank.")
+                # --wander: a share of the experience lines come from a neighbouring job (a
+                # career changer), and every resume carries the same generic boilerplate.
+                near = NEAR.get(field)
+                for i in range(1, len(lines) - 2):
+                    if near and rng.random() < wander:
+                        lines[i] = rng.choice(NEIGHBOURS[near]["duties"])
+                if wander:
+                    lines.extend(BOILERPLATE)
                 writer.writerow([field, "\n".join(lines)])
     return postings, resumes, field_of, ad_of
 
@@ -494,12 +519,19 @@ def main() -> None:
     parser.add_argument("--reposts", type=float, default=0.4, help="share of rows that are reposts")
     parser.add_argument("--resumes", type=int, default=3, help="resumes per field")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument(
+        "--wander",
+        type=float,
+        default=0.0,
+        help="share of experience lines taken from a neighbouring field, plus shared boilerplate",
+    )
+    parser.add_argument("--phases", default="before,after", help="before, after or both")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="beacon-bench-exports-") as home:
         settings = ServingSettings(home=Path(home), log_format="text", log_level="WARNING")
         configure_logging(settings)
         postings_file, resumes_file, field_of, ad_of = write_exports(
-            Path(home), args.distinct, args.reposts, args.resumes, args.seed
+            Path(home), args.distinct, args.reposts, args.resumes, args.seed, args.wander
         )
         t0 = time.perf_counter()
         postings = read_documents(postings_file, "postings")
@@ -527,7 +559,8 @@ def main() -> None:
         labelled = [(labels[r.role_family], r) for r in resumes.documents]
         encoder = get_encoder(settings)
         with Database.from_settings(settings) as db:
-            for phase, documents in (("before", everything), ("after", postings)):
+            phases = (("before", everything), ("after", postings))
+            for phase, documents in [p for p in phases if p[0] in args.phases.split(",")]:
                 with db.connection() as conn:
                     upsert_postings(conn, documents.documents, replace=True)
                     upsert_resumes(conn, resumes.documents)
