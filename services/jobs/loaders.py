@@ -351,6 +351,8 @@ def _check_columns(name: str, kind: Kind, columns: list[str]) -> None:
         problems.append(f"unknown columns: {', '.join(unknown)} (accepted: {', '.join(fields)})")
     if missing:
         problems.append(f"missing required columns: {', '.join(missing)}")
+    if missing == ["seniority"] and not unknown:
+        problems.append("or load it with --layout job-board to infer the level from the title")
     if problems:
         raise InputError(f"{name} line 1: " + "; ".join(problems))
 

@@ -233,6 +233,17 @@ def test_beacon_files_keep_strict_columns(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="unknown columns: salary_mn"):
         read_documents(path, "postings")
+    # Only Beacon's columns but no level: Beacon's layout says what is missing and the way out.
+    no_level = tmp_path / "jobs.csv"
+    no_level.write_text("job_id,title,company,location,description\nj1,Sr. Nurse,M,C,ICU\n")
+    with pytest.raises(InputError) as info:
+        read_documents(no_level, "postings")
+    assert str(info.value) == (
+        "jobs.csv line 1: missing required columns: seniority; or load it with --layout"
+        " job-board to infer the level from the title"
+    )
+    (posting,) = read_documents(no_level, "postings", layout="job-board").documents
+    assert posting.job_id == "j1" and posting.seniority == "senior"
 
 
 def test_near_duplicates_need_company_title_and_text() -> None:
