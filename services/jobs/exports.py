@@ -124,7 +124,7 @@ def _posting_row(layout: Layout, row: Mapping[str, str]) -> Converted:
     listed = _given(row, layout, "skills")
     skill_text = _given(row, layout, "skills_text") or ""
     found = lexicon_vocabulary().extract(" ".join([title or "", skill_text, description or ""]))
-    values["skills"] = [*(listed.replace("|", ";").split(";") if listed else []), *found]
+    values["skills"] = [*(re.split(r"[;,|]", listed) if listed else []), *found]
     return values, problems
 
 

@@ -269,6 +269,8 @@ def test_helpers() -> None:
         assert problems == [("posted_at", "expected a date (YYYY-MM-DD) or a Unix timestamp")]
     values, _ = JOB_BOARD.convert({**row, "posted_at": "2024-04-17T10:00:00Z"})
     assert str(values["posted_at"]) == "2024-04-17"
+    values, _ = JOB_BOARD.convert({**row, "skills": "Python, SQL|dbt", "description": "uses dbt"})
+    assert JobPosting.model_validate(values).skills == ["python", "sql", "dbt"]
     assert family_key("Health and fitness") == "health_and_fitness"
     assert headline_of("\n  Java Developer \u2013 APIs\nmore") == "Java Developer \u2013 APIs"
 
