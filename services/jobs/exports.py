@@ -55,7 +55,8 @@ class Layout:
     summary: str
     #: Beacon field -> header keys that may hold it, first present wins.
     aliases: Mapping[str, tuple[str, ...]]
-    #: Header keys that must all be present for auto-detection to pick this layout.
+    #: Header keys that must all be present for auto-detection to pick this layout (besides
+    #: an alias of every required field).
     signature: frozenset[str]
     convert_row: Callable[[Layout, Mapping[str, str]], Converted]
     id_prefix: str
@@ -258,7 +259,7 @@ JOB_BOARD = Layout(
     kind="postings",
     summary="LinkedIn/Indeed-style postings (title, company or company_name, description, ...)",
     aliases=_JOB_BOARD_ALIASES,
-    signature=frozenset({"title", "description"}),
+    signature=frozenset(),  # recognised by its required fields, under any alias
     convert_row=_posting_row,
     id_prefix="jb",
     required=_POSTING_REQUIRED,
