@@ -200,10 +200,48 @@ def _resume_row(layout: Layout, row: Mapping[str, str]) -> Converted:
     category = _given(row, layout, "role_family")
     if category is not None:
         values["role_family"] = family_key(category)
+        years = years_stated(text)
+        level = seniority_from_title(values["headline"]) or level_for_years(years)
+        values.update(years_experience=years, seniority=level)
     values["resume_id"] = _given(row, layout, "resume_id") or derived_id(
         layout.id_prefix, text or ""
     )
     return values, []
+
+
+_NUMBER_WORDS = {
+    w: n
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+        " fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_YEARS_STATED = re.compile(
+    r"\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\+?\s+(?:years?|yrs?)\b", re.IGNORECASE
+)
+#: Opening lines only: that is where a resume states the whole career ("Nurse with seven
+#: years in ICU"); later counts belong to single jobs.
+_YEARS_WINDOW = 400
+#: Upper bounds of years per level, from the sample corpus's levels (junior 0-2, mid 2-5,
+#: senior 5-9, lead 8-14 years): a resume stating 5 years is senior, 9-12 lead, 13+ principal.
+_LEVEL_BY_YEARS = ((2, "junior"), (5, "mid"), (9, "senior"), (13, "lead"))
+
+
+def years_stated(text: str) -> int | None:
+    """The years of experience a resume's opening states ("five years", "7+ yrs"), if any."""
+    match = _YEARS_STATED.search(text[:_YEARS_WINDOW])
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    years = _NUMBER_WORDS[word] if word in _NUMBER_WORDS else int(word)
+    return years if years <= 70 else None
+
+
+def level_for_years(years: int | None) -> str | None:
+    """The level the sample corpus gives that many years; None when unknown."""
+    if years is None:
+        return None
+    return next((level for bound, level in _LEVEL_BY_YEARS if years < bound), "principal")
 
 
 def headline_of(text: str) -> str:

@@ -15,7 +15,14 @@ from services.cli import app
 from services.core.errors import InputError
 from services.jobs.dedup import NEAR_DUPLICATE_JACCARD, collapse_near_duplicates
 from services.jobs.documents import JobPosting, seniority_from_title
-from services.jobs.exports import JOB_BOARD, derived_id, family_key, headline_of
+from services.jobs.exports import (
+    JOB_BOARD,
+    derived_id,
+    family_key,
+    headline_of,
+    level_for_years,
+    years_stated,
+)
 from services.jobs.loaders import read_documents
 from services.jobs.salary import SalaryError, parse_salary
 
@@ -147,6 +154,10 @@ def test_windows_1252_resume_export() -> None:
     assert "\u2022 Python" in scientist.summary and "r\u00e9sum\u00e9" in scientist.summary
     assert scientist.headline.startswith("Data Scientist with five years")
     assert {"python", "sql", "statistics"} <= set(scientist.skills)
+    # "with five years of experience" in the opening: 5 years, senior by the corpus's bands.
+    assert (scientist.years_experience, scientist.seniority) == (5, "senior")
+    accountant = next(r for r in loaded.documents if r.role_family == "accountant")
+    assert (accountant.years_experience, accountant.seniority) == (None, None)
     assert {r.role_family for r in loaded.documents} == {
         "data_science",
         "health_and_fitness",
@@ -260,6 +271,20 @@ def test_near_duplicates_need_company_title_and_text() -> None:
     assert [p.job_id for p in kept] == ["a", "c", "d"]
     assert [(c.dropped_id, c.kept_id) for c in collapsed] == [("b", "a")]
     assert NEAR_DUPLICATE_JACCARD == 0.8
+
+
+def test_years_and_level_of_a_resume() -> None:
+    assert years_stated("Nurse with 7+ yrs in ICU") == 7
+    assert years_stated("Twelve years of B2B sales") == 12
+    assert years_stated("x" * 500 + " 9 years") is None  # only the opening counts
+    assert [level_for_years(y) for y in (None, 1, 3, 5, 9, 13)] == [
+        None,
+        "junior",
+        "mid",
+        "senior",
+        "lead",
+        "principal",
+    ]
 
 
 def test_helpers() -> None:
