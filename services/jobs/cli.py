@@ -55,15 +55,36 @@ def load_command(
     replace: Annotated[
         bool, typer.Option(help="The file is the full set: delete documents missing from it.")
     ] = False,
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="Column layout: auto (from the header), beacon, glassdoor, job-board or"
+            " resume-category; see docs/data-formats.md."
+        ),
+    ] = "auto",
+    encoding: Annotated[
+        str,
+        typer.Option(
+            help="Text encoding: auto (UTF-8, lines that are not read as Windows-1252) or a"
+            " codec name such as latin-1 or utf-16."
+        ),
+    ] = "auto",
 ) -> None:
-    """Validate a whole file, then write it in one transaction (a bad row writes nothing)."""
+    """Validate a whole file, then write it in one transaction (a bad row writes nothing).
+
+    Job-board and resume exports load as they come: the layout is recognised from the header,
+    salaries are parsed, seniority inferred, skills extracted and near-duplicates collapsed.
+    """
     from services.core.errors import InputError
-    from services.jobs.store import load_file
+    from services.jobs.loaders import read_documents
+    from services.jobs.store import write_loaded
 
     if kind not in ("postings", "resumes"):
         raise InputError(f"--kind must be 'postings' or 'resumes', not {kind!r}")
     settings = CoreSettings()
     setup(settings)
+    loaded = read_documents(path, kind, layout=layout, encoding=encoding)  # type: ignore[arg-type]
+    typer.echo(f"read {path.name}: {loaded.describe()}")
     with Database.from_settings(settings) as db, db.connection() as conn:
-        stats = load_file(conn, path, kind, replace=replace)
+        stats = write_loaded(conn, loaded, kind, replace=replace)  # type: ignore[arg-type]
     typer.echo(str(stats))

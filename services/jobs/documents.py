@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from typing import Literal
 
@@ -10,6 +11,34 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Seniority = Literal["intern", "junior", "mid", "senior", "lead", "principal"]
 SENIORITY_LEVELS: tuple[str, ...] = ("intern", "junior", "mid", "senior", "lead", "principal")
+
+# The level markers the generator (and most real titles) use, most specific first: the first
+# pattern that matches decides, so "Senior Staff Engineer" is principal. "Manager" and
+# "Associate" are left out on purpose, and "Staff" counts only before an engineering title:
+# "Product Manager", "Associate Attorney" and "Staff Accountant" name roles, not levels.
+_LEVEL_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (level, re.compile(pattern, re.IGNORECASE))
+    for level, pattern in (
+        (
+            "principal",
+            r"\b(principal|distinguished|vp|vice president|chief"
+            r"|staff (?:\w+ )?(?:engineer|scientist|developer|architect|designer))\b",
+        ),
+        ("lead", r"\b(lead|head of|team lead|director)\b"),
+        ("senior", r"\b(senior|sr\.?)(?=\W|$)"),
+        ("intern", r"\b(intern|internship|student|graduate)\b"),
+        ("junior", r"\b(junior|jr\.?|entry[- ]level|trainee|apprentice)(?=\W|$)"),
+        ("mid", r"\b(mid[- ]level|ii)\b"),
+    )
+)
+
+
+def seniority_from_title(title: str) -> str | None:
+    """The level a title names ("Sr. Data Engineer" -> senior), None when it names none."""
+    for level, pattern in _LEVEL_MARKERS:
+        if pattern.search(title):
+            return level
+    return None
 
 
 def _clean_skills(value: object) -> list[str]:

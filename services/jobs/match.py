@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections.abc import Iterable
@@ -15,6 +14,7 @@ import psycopg
 
 from services.core.database import Database
 from services.embeddings.encoder import Encoder
+from services.jobs.skills import SkillVocabulary, skill_lexicon
 
 METHOD = "similarity_skill_rule_v1"
 THRESHOLD = 0.5
@@ -71,31 +71,14 @@ def classify(similarity: float, overlap: float) -> MatchResult:
     )
 
 
-class SkillVocabulary:
-    """The skills postings ask for; finds them in free text."""
-
-    def __init__(self, skills: Iterable[str]) -> None:
-        self.skills = sorted({s.strip().lower() for s in skills if s.strip()})
-        # Skills contain punctuation ("c++", "node.js", "a/b testing"), so word boundaries
-        # are spelled out: no letter, digit or skill punctuation may touch the match.
-        self._patterns = [
-            (skill, re.compile(rf"(?<![\w+#/.-]){re.escape(skill)}(?![\w+#/-]|\.\w)"))
-            for skill in self.skills
-        ]
-
-    def __len__(self) -> int:
-        return len(self.skills)
-
-    def extract(self, text: str) -> list[str]:
-        """Vocabulary skills mentioned in `text`, in vocabulary order."""
-        lowered = " ".join(text.lower().split())
-        return [skill for skill, pattern in self._patterns if pattern.search(lowered)]
-
-
 def load_skill_vocabulary(conn: psycopg.Connection) -> SkillVocabulary:
-    """Every distinct skill of the stored postings."""
+    """Every distinct skill of the stored postings, plus the built-in lexicon.
+
+    The lexicon keeps free-text matching working when the stored postings came from an export
+    without a skills column (their skills are then extracted from the same lexicon at load).
+    """
     rows = conn.execute("SELECT DISTINCT unnest(skills) FROM job_postings").fetchall()
-    return SkillVocabulary(row[0] for row in rows)
+    return SkillVocabulary([*(row[0] for row in rows), *skill_lexicon()])
 
 
 class SkillVocabularyCache:

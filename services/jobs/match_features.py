@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -13,8 +13,8 @@ import psycopg
 
 from services.core.database import Database
 from services.embeddings.encoder import Encoder
-from services.jobs.documents import SENIORITY_LEVELS
-from services.jobs.match import SkillVocabularyCache, skill_overlap
+from services.jobs.documents import SENIORITY_LEVELS, seniority_from_title
+from services.jobs.match import SkillVocabulary, SkillVocabularyCache, skill_overlap
 from services.jobs.search import encode_document, stored_document
 
 #: Columns of the classifier's input frame, in order.
@@ -50,18 +50,6 @@ _TITLE_STOPWORDS = frozenset(
     "moving into retraining as level".split()
 )
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#.]*")
-# The level markers the generator (and most real titles) use, most specific first.
-_LEVEL_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (level, re.compile(pattern, re.IGNORECASE))
-    for level, pattern in (
-        ("principal", r"\b(principal|staff)\b"),
-        ("lead", r"\b(lead|head of|team lead)\b"),
-        ("senior", r"\b(senior|sr\.?)(?=\W|$)"),
-        ("intern", r"\b(intern|internship|student|graduate)\b"),
-        ("junior", r"\b(junior|jr\.?|entry[- ]level)(?=\W|$)"),
-        ("mid", r"\b(mid[- ]level|ii)\b"),
-    )
-)
 # posting_text() writes "<Level> level, <location>[ (remote)]." on its first line.
 _POSTING_LINE = re.compile(
     r"\b(intern|junior|mid|senior|lead|principal) level, (.+?)( \(remote\))?\.$",
@@ -112,10 +100,7 @@ def seniority_gap(resume_level: str | None, posting_level: str | None) -> float:
 
 def infer_seniority(text: str) -> str | None:
     """The level a title or first line names ("Sr. Data Engineer" -> senior), if any."""
-    for level, pattern in _LEVEL_MARKERS:
-        if pattern.search(text):
-            return level
-    return None
+    return seniority_from_title(text)
 
 
 def _country(location: str) -> str:
@@ -194,6 +179,20 @@ def text_document(
     return MatchDoc(vector, list(skills), title, seniority, location, remote)
 
 
+# The stored text a document's skills are read from when it has none (a file without skills).
+_SKILL_TEXT = {
+    "resume": "SELECT headline || E'\\n' || summary FROM resumes WHERE resume_id = %s",
+    "posting": "SELECT title || E'\\n' || description FROM job_postings WHERE job_id = %s",
+}
+
+
+def _skills_from_text(
+    conn: psycopg.Connection, doc: MatchDoc, kind: str, doc_id: str, vocab: SkillVocabulary
+) -> MatchDoc:
+    row = conn.execute(_SKILL_TEXT[kind], (doc_id,)).fetchone()
+    return replace(doc, skills=vocab.extract(row[0]) if row else [])
+
+
 def match_documents(
     db: Database,
     encoder: Encoder,
@@ -208,20 +207,27 @@ def match_documents(
 ) -> tuple[MatchDoc, MatchDoc]:
     """Both sides of a pair given by stored ids or free text (one of each), ready for
     pair_features: stored rows use their stored vectors; text is embedded like a stored
-    document and its skills are the vocabulary words it mentions."""
+    document and its skills are the vocabulary words it mentions, as are a stored document's
+    when it was loaded without any."""
     if (resume_id is None) == (resume_text is None) or (job_id is None) == (job_text is None):
         raise ValueError("give exactly one of resume_id/resume_text and one of job_id/job_text")
     resume = posting = None
+    # Read before a connection is held: a cache miss takes a connection of its own.
+    vocab = vocabulary.get(db)
     if resume_id is not None or job_id is not None:
         with db.connection() as conn:
             if resume_id is not None:
                 resume = stored_resume(conn, resume_id)
+                if not resume.skills:
+                    resume = _skills_from_text(conn, resume, "resume", resume_id, vocab)
             if job_id is not None:
                 posting = stored_posting(conn, job_id)
+                if not posting.skills:
+                    posting = _skills_from_text(conn, posting, "posting", job_id, vocab)
 
     def from_text(text: str, *, is_posting: bool) -> MatchDoc:
         vector = encode_document(encoder, text, chunk_words, overlap_words)
-        skills = vocabulary.get(db).extract(text)
+        skills = vocab.extract(text)
         return text_document(text, vector, skills, posting=is_posting)
 
     resume = resume or from_text(resume_text or "", is_posting=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as with_changes
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from services.jobs.documents import (
     posting_text,
     resume_text,
 )
-from services.jobs.loaders import Kind, load_documents
+from services.jobs.loaders import Kind, LoadedFile, read_documents
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class UpsertStats:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    #: Rows of the file left out as near-duplicates of another row (see services.jobs.dedup).
+    collapsed: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,11 +79,26 @@ def upsert_resumes(
 
 
 def load_file(
-    conn: psycopg.Connection[Any], path: Path | str, kind: Kind, *, replace: bool = False
+    conn: psycopg.Connection[Any],
+    path: Path | str,
+    kind: Kind,
+    *,
+    replace: bool = False,
+    layout: str = "auto",
+    encoding: str = "auto",
 ) -> UpsertStats:
     """Validate a whole file, then write it in one transaction (nothing is written on error)."""
-    documents = load_documents(path, kind)
-    return _upsert(conn, _TABLES[kind], documents, replace=replace)
+    return write_loaded(
+        conn, read_documents(path, kind, layout=layout, encoding=encoding), kind, replace=replace
+    )
+
+
+def write_loaded(
+    conn: psycopg.Connection[Any], loaded: LoadedFile, kind: Kind, *, replace: bool = False
+) -> UpsertStats:
+    """Write a validated file in one transaction; the stats count its collapsed duplicates."""
+    stats = _upsert(conn, _TABLES[kind], loaded.documents, replace=replace)
+    return with_changes(stats, collapsed=len(loaded.collapsed))
 
 
 def count_documents(conn: psycopg.Connection[Any]) -> dict[str, int]:

@@ -266,7 +266,16 @@ def test_undecodable_bytes(corpus: Corpus, tmp_path: Path) -> None:
     data = path.read_bytes()
     second_line = data.index(b"\n") + 1
     path.write_bytes(data[:second_line] + b"\xff\xfe" + data[second_line:])
-    assert error_of(path) == "postings.csv text line 2: not valid UTF-8 text"
+    with pytest.raises(InputError) as info:
+        load_documents(path, "postings", encoding="utf-8")  # named: no fallback
+    assert str(info.value) == "postings.csv text line 2: not valid utf-8 text"
+    # auto reads a line that is not UTF-8 as Windows-1252 (tests/services/jobs/test_exports.py);
+    # a byte Windows-1252 leaves undefined is an error naming the line.
+    path.write_bytes(data[:second_line] + b"\x81" + data[second_line:])
+    assert error_of(path) == (
+        "postings.csv text line 2: neither UTF-8 nor windows-1252 text;"
+        " name the file's encoding with --encoding"
+    )
     jsonl = tmp_path / "resumes.jsonl"
     jsonl.write_bytes(corpus.resumes[0].model_dump_json().encode() + b"\n\xc3\x28\n")
     assert error_of(jsonl, "resumes") == "resumes.jsonl line 2: not valid UTF-8 text"

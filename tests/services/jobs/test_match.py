@@ -11,6 +11,7 @@ from services.jobs.corpus import generate_corpus
 from services.jobs.documents import resume_text
 from services.jobs.match_calibration import calibration_report, embed_documents, pair_features
 from services.jobs.search import NotFound
+from services.jobs.skills import skill_lexicon
 
 #: Measured 0.0037 / 0.9994 / worst bin off by 0.04 (see the report); limits leave margin.
 BRIER_MAX = 0.01
@@ -58,7 +59,10 @@ def test_vocabulary_finds_skills_with_punctuation_and_word_boundaries():
 def test_vocabulary_cache_loads_from_postings(corpus, jobs_corpus):
     cache = match.SkillVocabularyCache(ttl_seconds=60)
     vocabulary = cache.get(corpus)
-    assert set(vocabulary.skills) == {s for p in jobs_corpus.postings for s in p.skills}
+    stored = {s for p in jobs_corpus.postings for s in p.skills}
+    # Stored skills plus the built-in lexicon, which serves postings loaded without skills.
+    assert set(vocabulary.skills) == stored | set(skill_lexicon())
+    assert "go" not in skill_lexicon()  # ambiguous words are left out of the lexicon
     assert cache.get(corpus) is vocabulary  # cached
 
 
