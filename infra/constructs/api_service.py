@@ -23,7 +23,7 @@ from infra.constructs._logs import encrypted_log_group
 from infra.constructs.experiment_tracking import ExperimentTracking
 from infra.constructs.network import PRIVATE
 from infra.constructs.service_images import pull_statements
-from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
+from infra.nag import AWS_SOLUTIONS, NIST, acknowledge, all_packs
 from infra.runtime_env import ADMIN_KEY_VARIABLE, serving_environment
 
 CONTAINER_PORT = 8000
@@ -252,6 +252,7 @@ class ApiService(Construct):
             self.alb_security_group, ec2.Port.tcp(CONTAINER_PORT), "from the internal ALB"
         )
         if serving.certificate_arn:
+            # HTTPS only: no HTTP listener to redirect from, since nothing should ever use one.
             self.listener_port = 443
             listener = self.load_balancer.add_listener(
                 "Https",
@@ -262,6 +263,7 @@ class ApiService(Construct):
                 open=False,
             )
         else:
+            # Only reachable in dev (config.check_deployable requires a certificate elsewhere).
             self.listener_port = 80
             listener = self.load_balancer.add_listener(
                 "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=False
@@ -272,11 +274,17 @@ class ApiService(Construct):
                     *all_packs("ALBHttpToHttpsRedirection"),
                     *all_packs("ELBv2ACMCertificateRequired"),
                 ],
-                "Internal ALB in private subnets, reachable only from the API Gateway VPC link's "
-                "security group; clients use TLS to API Gateway. Set serving.certificate_arn to "
-                "add an HTTPS listener.",
+                "Dev only: staging and prod refuse to synthesize without serving.certificate_arn; "
+                "a dev ALB without one is internal and reachable only from the VPC link.",
             )
         self.listener = listener
+        acknowledge(
+            self.load_balancer,
+            [f"{NIST}-ALBWAFEnabled"],
+            "The web ACL sits on the API Gateway stage, the only way in: this ALB is internal and "
+            "accepts only the VPC link's security group, so a second ACL would inspect and bill "
+            "the same requests twice.",
+        )
         self.target_group = listener.add_targets(
             "Api",
             port=CONTAINER_PORT,

@@ -167,13 +167,19 @@ def test_api_gateway_has_waf_keys_throttling_and_access_logs(env: BuiltEnvironme
     assert throttle["ThrottlingRateLimit"] == ENVIRONMENTS[env.name].serving.throttle_rate_limit
     methods = env.resources("AWS::ApiGateway::Method", "Serving").values()
     assert methods and all(m["Properties"]["ApiKeyRequired"] for m in methods)
+    assert all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in methods)
     plan = env.one("AWS::ApiGateway::UsagePlan", "Serving")["Properties"]
     assert plan["Quota"]["Period"] == "DAY"
     acl = env.one("AWS::WAFv2::WebACL", "Serving")["Properties"]
-    groups = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in acl["Rules"]}
+    groups = {
+        r["Statement"]["ManagedRuleGroupStatement"]["Name"]
+        for r in acl["Rules"]
+        if "ManagedRuleGroupStatement" in r["Statement"]
+    }
     assert "AWSManagedRulesCommonRuleSet" in groups
-    associations = env.resources("AWS::WAFv2::WebACLAssociation", "Serving")
-    assert len(associations) == (2 if ENVIRONMENTS[env.name].serving.mode == "fargate" else 1)
+    # One association, the stage: the internal ALB is reached only through it.
+    (association,) = env.resources("AWS::WAFv2::WebACLAssociation", "Serving").values()
+    assert "/stages/" in json.dumps(association["Properties"]["ResourceArn"])
     assert env.resources("AWS::WAFv2::LoggingConfiguration", "Serving")
 
 
