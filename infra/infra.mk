@@ -5,6 +5,8 @@ ifeq ($(origin PY),undefined)
 PY := .venv/bin/python
 venv:
 	@test -x $(PY) || { echo "create the venv first: make venv (main Makefile)"; exit 1; }
+tools:
+	@test -x tools/node_modules/.bin/cdk || { echo "install the CDK CLI first: make tools"; exit 1; }
 endif
 ENV ?= dev
 CDK_OUT ?= cdk.out/$(ENV)
@@ -28,15 +30,15 @@ synth: venv
 	@ls $(CDK_OUT)/*.template.json
 
 ## deploy: cdk deploy every stack of ENV (needs credentials, a bootstrapped account and Docker)
-deploy: venv
+deploy: venv tools
 	$(CDK) deploy --all -c env=$(ENV) $(CDK_OPERATOR) --require-approval broadening --output $(CDK_OUT)
 
 ## diff: what a deploy of ENV would change
-diff: venv
+diff: venv tools
 	$(CDK) diff --all -c env=$(ENV) $(CDK_OPERATOR) --output $(CDK_OUT)
 
 ## destroy: delete ENV's stacks (prod keeps its data: see docs/infrastructure.md)
-destroy: venv
+destroy: venv tools
 	$(CDK) destroy --all -c env=$(ENV) $(CDK_OPERATOR) --output $(CDK_OUT)
 
 ## cost: estimated monthly cost of ENV per resource, from the synthesized templates
