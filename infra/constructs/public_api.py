@@ -20,7 +20,9 @@ from infra.constructs.api_service import ApiService
 from infra.constructs.network import PRIVATE
 from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
 
-STAGE = "v1"
+# The stage is not a version: the service's own paths carry it (/v1/...), so
+# `<api>/api/v1/recommendations` reaches /v1/recommendations and `<api>/api/health` /health.
+STAGE = "api"
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
@@ -33,12 +35,12 @@ COUNT_ONLY_RULES = ("SizeRestrictions_BODY",)
 # The header through which the service learns who called (set by API Gateway, never the client).
 CLIENT_HEADER = "X-Beacon-Client"
 CLIENT_IDENTITY = "context.identity.userArn"
-# The workload routes clients may call, as the service serves them. The stage is the version:
-# the public path drops a leading /v1, so `<url>/v1/recommendations` reaches /v1/recommendations
-# and `<url>/v1/recommend_jobs` reaches /recommend_jobs. Admin routes, /metrics, /ready, /docs
-# and /openapi.json stay inside the VPC (tests/infra/test_infra_public_api.py keeps this true).
+# The routes clients may call, at the same paths the service serves them. Admin routes,
+# /metrics, /docs and /openapi.json stay inside the VPC
+# (tests/infra/test_infra_deploy_readiness.py keeps this equal to the app's routes).
 PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/health"),
+    ("GET", "/ready"),
     ("POST", "/recommend_jobs"),
     ("POST", "/job_qa"),
     ("POST", "/classify_match"),
@@ -49,11 +51,6 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/v1/experiments"),
     ("GET", "/v1/experiments/{experiment_id}/results"),
 )
-
-
-def public_path(backend_path: str) -> str:
-    """The path under the stage that reaches `backend_path` on the service."""
-    return backend_path.removeprefix("/v1") or "/"
 
 
 class PublicApi(Construct):
@@ -131,7 +128,7 @@ class PublicApi(Construct):
         self._backend_base = self._backend(config, vpc, service)
         for method, path in PUBLIC_ROUTES:
             params = re.findall(r"{(\w+)}", path)
-            self.api.root.resource_for_path(public_path(path)).add_method(
+            self.api.root.resource_for_path(path).add_method(
                 method,
                 self._integration(method, path, params, function),
                 authorization_type=apigateway.AuthorizationType.IAM,
@@ -221,7 +218,7 @@ class PublicApi(Construct):
         return apigateway.Integration(
             type=apigateway.IntegrationType.HTTP_PROXY,
             integration_http_method=method,
-            # The full service path: nothing of the stage or the public path leaks through.
+            # The service path itself: the stage name never reaches the service.
             uri=f"{self._backend_base}{path}",
             options=apigateway.IntegrationOptions(request_parameters=mapping),
         )

@@ -83,6 +83,10 @@ class ServingStack(Stack):
                 value=key.key_id,
                 description=f"client {name}: aws apigateway get-api-key --include-value --api-key",
             )
+        if self.public_api.client_roles:
+            # The first created client's role under the name the smoke suite reads.
+            first_role = next(iter(self.public_api.client_roles.values()))
+            CfnOutput(self, "ClientRoleArn", value=first_role.role_arn)
         for name, role in self.public_api.client_roles.items():
             CfnOutput(
                 self,

@@ -187,14 +187,19 @@ def test_deploy_workflow_assumes_the_role_the_app_defines(
 
 
 def test_workflow_stacks_and_outputs_exist(delivered: dict[str, Delivered]) -> None:
-    from tests.e2e.stack_outputs import API_KEY_OUTPUT, API_URL_OUTPUT, serving_stack
+    from tests.e2e.stack_outputs import (
+        API_KEY_OUTPUT,
+        API_URL_OUTPUT,
+        CLIENT_ROLE_OUTPUT,
+        serving_stack,
+    )
 
     for name in DEPLOYED:
         env = delivered[name]
         names = {s.stack_name for s in env.stacks.all()}
         assert serving_stack(name) in names
         assert f"Beacon-{name}-Delivery" in names  # `make delivery-role` deploys it by name
-        assert {API_URL_OUTPUT, API_KEY_OUTPUT} <= env.outputs("Serving")
+        assert {API_URL_OUTPUT, API_KEY_OUTPUT, CLIENT_ROLE_OUTPUT} <= env.outputs("Serving")
         assert {"DeployRoleArn", "OidcProviderArn"} <= env.outputs("Delivery")
 
 

@@ -14,11 +14,10 @@ from infra.constructs.public_api import (
     CLIENT_HEADER,
     COUNT_ONLY_RULES,
     PUBLIC_ROUTES,
-    public_path,
 )
 
 # Routes the service serves that must stay inside the VPC.
-OPERATIONS = {"/metrics", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+OPERATIONS = {"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 ADMIN_HEADER = "x-admin-key"
 # Admin-only reads: what a retrain job is doing is for operators, not clients.
 ADMIN_READS = {("GET", "/v1/model/retrain/{job_id}")}
@@ -71,27 +70,27 @@ def test_public_routes_are_exactly_the_workload_routes_of_the_app() -> None:
     public = set(PUBLIC_ROUTES)
     assert public == served - ADMIN_READS, "classify the new route: public, operations or admin"
     assert not public & admin
-    assert len({public_path(p) for _, p in public}) == len(public)
 
 
 def test_prod_methods_are_sigv4_with_a_key_and_only_the_public_routes(
     prod: BuiltEnvironment,
 ) -> None:
     methods = _methods(prod)
-    expected = {(m, public_path(p)) for m, p in PUBLIC_ROUTES}
+    expected = set(PUBLIC_ROUTES)
     assert set(methods) == expected
     for props in methods.values():
         assert props["AuthorizationType"] == "AWS_IAM" and props["ApiKeyRequired"] is True
-    for blocked in ("/metrics", "/docs", "/openapi.json", "/ready", "/experiments"):
-        assert ("GET", blocked) not in methods or blocked == "/experiments"
-    assert ("POST", "/experiments") not in methods and ("POST", "/model/retrain") not in methods
+    for blocked in ("/metrics", "/docs", "/openapi.json", "/", "/v1/model/retrain/{job_id}"):
+        assert ("GET", blocked) not in methods
+    assert ("POST", "/v1/experiments") not in methods
+    assert ("POST", "/v1/model/retrain") not in methods
 
 
 def test_prod_integrations_call_the_service_path_over_https(prod: BuiltEnvironment) -> None:
     config = example_config("prod")
     by_route = _methods(prod)
     for method, path in PUBLIC_ROUTES:
-        integration = by_route[(method, public_path(path))]["Integration"]
+        integration = by_route[(method, path)]["Integration"]
         # The stage and the public path never reach the service: the URI names its own path.
         assert integration["Uri"] == f"https://{config.serving.backend_domain_name}{path}"
         assert integration["ConnectionType"] == "VPC_LINK"
