@@ -113,6 +113,10 @@ class ServingConfig:
     clients: tuple[ApiClient, ...] = (ApiClient("default"),)
     # WAF rate-based rule: requests one client IP may send in any 5 minutes.
     waf_requests_per_ip_5min: int = 3000
+    # ECS native blue/green (Fargate): a green task set behind a test listener, traffic switched
+    # after it is healthy, rolled back on the deployment alarms during the bake time.
+    blue_green: bool = False
+    blue_green_bake_minutes: int = 10
 
     def __post_init__(self) -> None:
         if self.mode == "fargate":
@@ -419,6 +423,7 @@ _PROD = EnvironmentConfig(
         throttle_rate_limit=200,
         throttle_burst_limit=400,
         quota_requests_per_day=1_000_000,
+        blue_green=True,
     ),
     orchestration=OrchestrationConfig(
         environment_class="mw1.small", schedulers=2, min_workers=1, max_workers=4

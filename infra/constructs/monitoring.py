@@ -215,29 +215,39 @@ class Monitoring(Construct):
             )
             # Dimensions from the ALB's and target group's own attributes: the L2 helpers derive
             # them by splitting the listener ARN, which does not survive a cross-stack reference.
-            target = {
-                "LoadBalancer": service.load_balancer.load_balancer_full_name,
-                "TargetGroup": service.target_group.target_group_full_name,
-            }
+            balancer = service.load_balancer.load_balancer_full_name
 
-            def alb_metric(name: str, statistic: str) -> cw.Metric:
+            def alb_metric(name: str, statistic: str, **dimensions: str) -> cw.Metric:
                 return cw.Metric(
                     namespace="AWS/ApplicationELB",
                     metric_name=name,
-                    dimensions_map=target,
+                    dimensions_map={"LoadBalancer": balancer, **dimensions},
                     statistic=statistic,
                     period=FIVE_MINUTES,
                 )
 
+            # Whole load balancer: with blue/green either target group may be the live one.
             self._alarm(
                 "Alb5xx",
                 alb_metric("HTTPCode_Target_5XX_Count", "Sum"),
                 thresholds.alb_5xx_per_5min,
                 "API task 5xx responses at the ALB",
             )
+            unhealthy = [
+                alb_metric(
+                    "UnHealthyHostCount", "Maximum", TargetGroup=group.target_group_full_name
+                )
+                for group in service.target_groups
+            ]
             self._alarm(
                 "AlbUnhealthyHosts",
-                alb_metric("UnHealthyHostCount", "Maximum"),
+                unhealthy[0]
+                if len(unhealthy) == 1
+                else cw.MathExpression(
+                    expression="MAX([" + ",".join(f"m{i}" for i in range(len(unhealthy))) + "])",
+                    using_metrics={f"m{i}": m for i, m in enumerate(unhealthy)},
+                    period=FIVE_MINUTES,
+                ),
                 1,
                 "unhealthy API tasks behind the ALB",
             )

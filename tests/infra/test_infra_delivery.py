@@ -100,7 +100,14 @@ def test_permissions_stop_at_the_cdk_bootstrap_roles(
 ) -> None:
     (policy,) = delivered[name].resources("Delivery", "AWS::IAM::ManagedPolicy")
     statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
-    assert set(statements) == {"HandOverToCdkBootstrapRoles", "ReadThisEnvironmentsApiKeys"}
+    assert set(statements) == {
+        "HandOverToCdkBootstrapRoles",
+        "ReadThisEnvironmentsApiKeys",
+        "AssumeThisEnvironmentsApiClients",
+    }
+    clients = statements["AssumeThisEnvironmentsApiClients"]
+    assert as_list(clients["Action"]) == ["sts:AssumeRole"]
+    assert f":role/beacon-{name}-client-*" in json.dumps(clients["Resource"])
     handover = statements["HandOverToCdkBootstrapRoles"]
     assert as_list(handover["Action"]) == ["sts:AssumeRole"]
     roles = [json.dumps(r) for r in as_list(handover["Resource"])]

@@ -121,13 +121,18 @@ def test_alb_listens_on_https_only_with_the_configured_certificate(
     name: str, built: dict[str, BuiltEnvironment]
 ) -> None:
     env = built[name]
-    (listener,) = env.resources("AWS::ElasticLoadBalancingV2::Listener", "Serving").values()
-    props = listener["Properties"]
-    assert props["Protocol"] == "HTTPS" and props["Port"] == 443
-    assert props["Certificates"] == [
-        {"CertificateArn": example_config(name).serving.certificate_arn}
-    ]
-    assert props["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    listeners = env.resources("AWS::ElasticLoadBalancingV2::Listener", "Serving").values()
+    # prod adds blue/green's test listener on 8443; nothing listens on plain HTTP.
+    assert sorted(listener["Properties"]["Port"] for listener in listeners) == (
+        [443, 8443] if example_config(name).serving.blue_green else [443]
+    )
+    for listener in listeners:
+        props = listener["Properties"]
+        assert props["Protocol"] == "HTTPS"
+        assert props["Certificates"] == [
+            {"CertificateArn": example_config(name).serving.certificate_arn}
+        ]
+        assert props["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
     task = env.one("AWS::ECS::TaskDefinition", "Serving")["Properties"]
     variables = {v["Name"]: v["Value"] for v in task["ContainerDefinitions"][0]["Environment"]}
     assert variables["BEACON_REQUIRE_CLIENT_IDENTITY"] == "true"
@@ -194,3 +199,28 @@ def test_prod_mwaa_is_sized_as_aws_accepts_and_logs_with_the_key(prod: BuiltEnvi
     }
     assert sorted(groups) == sorted(f"airflow-{mwaa['Name']}-{kind}" for kind in MWAA_LOG_KINDS)
     assert all("KmsKeyId" in g and g["RetentionInDays"] == 365 for g in groups.values())
+
+
+def test_prod_deploys_blue_green_and_rolls_back_on_the_alarms(
+    built: dict[str, BuiltEnvironment],
+) -> None:
+    prod = built["prod"]
+    service = prod.one("AWS::ECS::Service", "Serving")["Properties"]
+    deployment = service["DeploymentConfiguration"]
+    assert deployment["Strategy"] == "BLUE_GREEN" and deployment["BakeTimeInMinutes"] >= 5
+    alarms = deployment["Alarms"]
+    assert alarms["Enable"] and alarms["Rollback"]
+    created = {
+        a["Properties"]["AlarmName"]
+        for a in prod.resources("AWS::CloudWatch::Alarm", "Observability").values()
+    }
+    assert set(alarms["AlarmNames"]) <= created  # rollback watches alarms that exist
+    (balancer,) = service["LoadBalancers"]
+    advanced = balancer["AdvancedConfiguration"]
+    assert {"AlternateTargetGroupArn", "ProductionListenerRule", "TestListenerRule"} <= set(
+        advanced
+    )
+    rules = prod.resources("AWS::ElasticLoadBalancingV2::ListenerRule", "Serving")
+    assert advanced["TestListenerRule"]["Ref"] in rules
+    staging = built["staging"].one("AWS::ECS::Service", "Serving")["Properties"]
+    assert "Strategy" not in staging["DeploymentConfiguration"]  # staging stays rolling
