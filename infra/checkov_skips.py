@@ -89,16 +89,17 @@ def skip_for(check: str, resource: str) -> Skip | None:
     return None
 
 
-def scan(checkov: Path | str, templates: Path) -> dict[str, list[dict[str, str]]]:
-    """checkov's failed checks on `templates`, split into `accepted` and `unexplained`.
+def scan(checkov: Path | str, *templates: Path) -> dict[str, list[dict[str, str]]]:
+    """checkov's failed checks on `templates` (one run, any number of folders), split into
+    `accepted` and `unexplained`.
 
     `passed` holds one row with checkov's count of passed checks (quiet mode lists none).
     """
+    folders = [arg for folder in templates for arg in ("-d", str(folder))]
     result = subprocess.run(
         [
             str(checkov),
-            "-d",
-            str(templates),
+            *folders,
             "--framework",
             "cloudformation",
             "--output",
@@ -113,8 +114,7 @@ def scan(checkov: Path | str, templates: Path) -> dict[str, list[dict[str, str]]
     )
     if not result.stdout.strip():
         raise RuntimeError(f"checkov produced no report: {result.stderr[-2000:]}")
-    reports = json.loads(result.stdout)
-    reports = reports if isinstance(reports, list) else [reports]
+    reports = _documents(result.stdout)
     split: dict[str, list[dict[str, str]]] = {"accepted": [], "unexplained": []}
     passed = 0
     for report in reports:
@@ -131,6 +131,20 @@ def scan(checkov: Path | str, templates: Path) -> dict[str, list[dict[str, str]]
             split[key].append(row)
     split["passed"] = [{"count": str(passed)}]
     return split
+
+
+def _documents(text: str) -> list[dict]:
+    """checkov prints one JSON document per folder (or a list): all of them, flattened."""
+    decoder = json.JSONDecoder()
+    documents: list[dict] = []
+    position = 0
+    text = text.strip()
+    while position < len(text):
+        value, position = decoder.raw_decode(text, position)
+        documents.extend(value if isinstance(value, list) else [value])
+        while position < len(text) and text[position].isspace():
+            position += 1
+    return documents
 
 
 def main(argv: list[str] | None = None) -> None:
