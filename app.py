@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from aws_cdk import App
 
 from infra.app_builder import build_app
-from infra.config import get_config
+from infra.config import OPERATOR_KEYS, get_config
+from infra.operator_values import from_context
+from infra.service_rules import ConfigError
 
 app = App()
 # The only place that reads context or CDK_DEFAULT_*: everything below gets a frozen config.
@@ -18,12 +21,19 @@ with_nag = str(app.node.try_get_context("nag") or "true").lower() != "false"
 # Only `make delivery-role` passes these: the pipeline never deploys its own deploy role.
 github_repository = app.node.try_get_context("github_repository")
 github_oidc_provider_arn = app.node.try_get_context("github_oidc_provider_arn")
-config = get_config(
-    env_name,
-    account,
-    region,
-    github_repository=github_repository,
-    github_oidc_provider_arn=github_oidc_provider_arn,
-)
-build_app(config, app=app, with_nag=with_nag)
+try:
+    # Operator values: `-c operator_values=FILE` and/or `-c certificate_arn=...` (see docs).
+    config = get_config(
+        env_name,
+        account,
+        region,
+        github_repository=github_repository,
+        github_oidc_provider_arn=github_oidc_provider_arn,
+        operator_values=from_context(
+            {k: app.node.try_get_context(k) for k in ("operator_values", *OPERATOR_KEYS)}, env_name
+        ),
+    )
+    build_app(config, app=app, with_nag=with_nag)
+except ConfigError as error:
+    sys.exit(f"beacon: cannot synthesize {env_name}: {error}")
 app.synth()

@@ -25,6 +25,8 @@ RUN pip install --constraint /tmp/constraints.txt ".[${EXTRAS}]" \
     && python -c "from services.embeddings.encoder import get_encoder; \
 from services.embeddings.settings import EmbeddingSettings; \
 assert get_encoder(EmbeddingSettings()).encode(['ready']).shape == (1, 384)"
+# AWS's RDS CA bundle for sslmode=verify-full (BEACON_DB_SSL_ROOT_CERT); no package carries it.
+ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /opt/beacon/rds-global-bundle.pem
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="beacon-processing" \
@@ -35,6 +37,7 @@ RUN groupadd --system --gid 10001 beacon \
     && mkdir -p /opt/ml/processing /data/storage \
     && chown -R beacon:beacon /opt/ml /data/storage
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/beacon /opt/beacon
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -27,6 +27,8 @@ RUN pip install --constraint /tmp/constraints.txt ".[${EXTRAS}]" \
     && python -c "from services.embeddings.encoder import get_encoder; \
 from services.embeddings.settings import EmbeddingSettings; \
 assert get_encoder(EmbeddingSettings()).encode(['ready']).shape == (1, 384)"
+# AWS's RDS CA bundle for sslmode=verify-full (BEACON_DB_SSL_ROOT_CERT); no package carries it.
+ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /opt/beacon/rds-global-bundle.pem
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="beacon-serving" \
@@ -38,6 +40,7 @@ RUN groupadd --system --gid 10001 beacon \
     && mkdir -p /data/storage \
     && chown beacon:beacon /data/storage
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/beacon /opt/beacon
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

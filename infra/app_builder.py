@@ -39,9 +39,12 @@ def build_app(
 ) -> tuple[App, BeaconStacks]:
     """Add one environment's stacks to `app` (a new App by default).
 
+    Raises ConfigError when the config lacks an operator value it needs to deploy.
     With `with_nag`, the three cdk-nag packs run during synthesis and any unacknowledged
     finding fails it, so `cdk synth` and `cdk deploy` enforce the checks too.
     """
+    # Before any construct exists: a missing certificate or subscriber is named, not half-built.
+    config.check_deployable()
     app = app or App()
     env = Environment(account=config.account, region=config.region)
     prefix = f"Beacon-{config.name}"

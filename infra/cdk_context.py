@@ -21,4 +21,6 @@ def context_for(env_name: str, **extra: str) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(context_for(sys.argv[1] if len(sys.argv) > 1 else "dev")))
+    # Optional second argument: an operator-values JSON file (make synth OPERATOR_VALUES=...).
+    extra = {"operator_values": sys.argv[2]} if len(sys.argv) > 2 and sys.argv[2] else {}
+    print(json.dumps(context_for(sys.argv[1] if len(sys.argv) > 1 else "dev", **extra)))

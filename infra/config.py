@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+from infra.service_rules import (
+    ConfigError,
+    check_fargate,
+    check_lambda_memory,
+    check_mwaa,
+    check_rds_class,
+    check_sagemaker_instance,
+)
 
 EnvName = Literal["dev", "staging", "prod"]
 NatStrategy = Literal["single", "per_az"]
@@ -41,6 +51,43 @@ class DatabaseConfig:
     app_username: str = "beacon_app"
     secret_rotation_days: int = 30
 
+    def __post_init__(self) -> None:
+        check_rds_class(self.instance_class)
+        if self.max_allocated_storage_gib < self.allocated_storage_gib:
+            raise ConfigError(
+                f"database.max_allocated_storage_gib={self.max_allocated_storage_gib} is below "
+                f"allocated_storage_gib={self.allocated_storage_gib}"
+            )
+
+
+_CLIENT_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
+_CERTIFICATE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$"
+)
+_DOMAIN_NAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """One caller of the public API: its own IAM principal and its own metering API key."""
+
+    name: str
+    # None: Beacon creates the role `beacon-<env>-client-<name>` for the client to assume.
+    principal_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _CLIENT_NAME.match(self.name):
+            raise ConfigError(
+                f"serving.clients: name {self.name!r} must match {_CLIENT_NAME.pattern}"
+            )
+        if self.principal_arn is not None and not _PRINCIPAL_ARN.match(self.principal_arn):
+            raise ConfigError(
+                f"serving.clients[{self.name}].principal_arn={self.principal_arn!r} is not an IAM "
+                "role or user ARN"
+            )
+
 
 @dataclass(frozen=True)
 class ServingConfig:
@@ -59,8 +106,42 @@ class ServingConfig:
     throttle_rate_limit: int = 50
     throttle_burst_limit: int = 100
     quota_requests_per_day: int = 100_000
-    # Without a certificate the ALB listens on HTTP inside the VPC only (see docs).
+    # ACM certificate of the internal ALB's HTTPS listener and the name it is issued for, which
+    # API Gateway calls and verifies; required with Fargate in staging and prod (operator values).
     certificate_arn: str | None = None
+    backend_domain_name: str | None = None
+    clients: tuple[ApiClient, ...] = (ApiClient("default"),)
+    # WAF rate-based rule: requests one client IP may send in any 5 minutes.
+    waf_requests_per_ip_5min: int = 3000
+    # ECS native blue/green (Fargate): a green task set behind a test listener, traffic switched
+    # after it is healthy, rolled back on the deployment alarms during the bake time.
+    blue_green: bool = False
+    blue_green_bake_minutes: int = 10
+
+    def __post_init__(self) -> None:
+        if self.mode == "fargate":
+            check_fargate(self.cpu, self.memory_mib)
+        check_lambda_memory(self.lambda_memory_mib)
+        if not 1 <= self.min_tasks <= self.desired_tasks <= self.max_tasks:
+            raise ConfigError(
+                f"serving: need 1 <= min_tasks ({self.min_tasks}) <= desired_tasks "
+                f"({self.desired_tasks}) <= max_tasks ({self.max_tasks})"
+            )
+        names = [c.name for c in self.clients]
+        if not names or len(set(names)) != len(names):
+            raise ConfigError(f"serving.clients must name at least one client, each once: {names}")
+        if not 100 <= self.waf_requests_per_ip_5min <= 2_000_000_000:
+            raise ConfigError("serving.waf_requests_per_ip_5min must be 100..2,000,000,000 (WAF)")
+        if self.certificate_arn is not None and not _CERTIFICATE_ARN.match(self.certificate_arn):
+            raise ConfigError(
+                f"serving.certificate_arn={self.certificate_arn!r} is not an ACM certificate ARN"
+            )
+        if self.backend_domain_name is not None and not _DOMAIN_NAME.match(
+            self.backend_domain_name
+        ):
+            raise ConfigError(
+                f"serving.backend_domain_name={self.backend_domain_name!r} is not a DNS name"
+            )
 
 
 @dataclass(frozen=True)
@@ -72,6 +153,9 @@ class OrchestrationConfig:
     max_workers: int = 1
     schedulers: int = 1
     webserver_public: bool = False
+
+    def __post_init__(self) -> None:
+        check_mwaa(self.environment_class, self.schedulers, self.min_workers, self.max_workers)
 
 
 @dataclass(frozen=True)
@@ -87,6 +171,21 @@ class AlarmThresholds:
     rds_max_connections: int = 80
     processing_failures: int = 1
     dag_failures: int = 1
+    alb_5xx_per_5min: int = 5
+    rds_freeable_memory_mib: int = 256
+    rds_latency_ms: int = 50
+    dlq_messages: int = 1
+    notifier_errors: int = 1
+    # An alarm fires when this many of the last `evaluation_periods` 5-minute periods breach.
+    datapoints_to_alarm: int = 2
+    evaluation_periods: int = 3
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
+            raise ConfigError(
+                f"alarms.datapoints_to_alarm={self.datapoints_to_alarm} must be 1.."
+                f"evaluation_periods ({self.evaluation_periods})"
+            )
 
 
 # GitHub environment whose jobs may deploy each Beacon environment: prod's approval gate is the
@@ -136,6 +235,73 @@ class EnvironmentConfig:
     # None: no GitHub deploy role (the Beacon-<env>-Delivery stack is left out).
     delivery: DeliveryConfig | None = None
 
+    def __post_init__(self) -> None:
+        check_sagemaker_instance(self.processing_instance_type)
+        for email in self.alert_emails:
+            if not _EMAIL.match(email):
+                raise ConfigError(f"{self.name}: alert_emails has {email!r}, not an email address")
+
+    @property
+    def requires_operator_values(self) -> bool:
+        """Staging and prod serve real callers: TLS and a human subscriber are mandatory."""
+        return self.name in ("staging", "prod")
+
+    def check_deployable(self) -> None:
+        """Fail with every missing or inconsistent operator value, named (see docs)."""
+        problems = []
+        serving = self.serving
+        fargate = serving.mode == "fargate"
+        if fargate and self.requires_operator_values and not serving.certificate_arn:
+            problems.append(
+                "certificate_arn: an ACM certificate for the internal ALB's HTTPS listener"
+            )
+        if serving.certificate_arn and not serving.backend_domain_name:
+            problems.append("backend_domain_name: the DNS name the certificate is issued for")
+        if serving.certificate_arn:
+            match = _CERTIFICATE_ARN.match(serving.certificate_arn)
+            if match and match["region"] != self.region:
+                problems.append(
+                    f"certificate_arn is in {match['region']}, the ALB in {self.region}: ACM "
+                    "certificates are regional"
+                )
+        if self.requires_operator_values and not (
+            self.alert_emails or self.alert_webhook_secret_name
+        ):
+            problems.append(
+                "alert_emails or alert_webhook_secret_name: at least one person must get alerts"
+            )
+        if problems:
+            raise ConfigError(
+                f"environment {self.name} is not deployable; provide operator values "
+                "(docs/infrastructure.md#first-deploy):\n  - " + "\n  - ".join(problems)
+            )
+
+    def with_operator_values(self, values: Mapping[str, Any]) -> EnvironmentConfig:
+        """The same configuration with the operator's values (certificate, subscribers, clients)."""
+        known = set(OPERATOR_KEYS)
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown operator values {unknown}; expected some of {sorted(known)}"
+            )
+        serving_changes: dict[str, Any] = {
+            k: values[k] for k in ("certificate_arn", "backend_domain_name") if values.get(k)
+        }
+        if values.get("api_clients"):
+            serving_changes["clients"] = tuple(
+                ApiClient(**client) if isinstance(client, Mapping) else ApiClient(str(client))
+                for client in values["api_clients"]
+            )
+        changes: dict[str, Any] = {"serving": dataclasses.replace(self.serving, **serving_changes)}
+        emails = values.get("alert_emails")
+        if emails:
+            changes["alert_emails"] = tuple(
+                e.strip() for e in (emails.split(",") if isinstance(emails, str) else emails)
+            )
+        if values.get("alert_webhook_secret_name"):
+            changes["alert_webhook_secret_name"] = values["alert_webhook_secret_name"]
+        return dataclasses.replace(self, **changes)
+
     @property
     def prefix(self) -> str:
         """Name prefix for physical names: `beacon-<env>`."""
@@ -168,6 +334,15 @@ class EnvironmentConfig:
         return dataclasses.replace(self, delivery=delivery)
 
 
+# What an operator supplies per environment (CDK context or an operator-values JSON file).
+OPERATOR_KEYS = (
+    "certificate_arn",
+    "backend_domain_name",
+    "alert_emails",
+    "alert_webhook_secret_name",
+    "api_clients",
+)
+
 _DEV = EnvironmentConfig(
     name="dev",
     account=PLACEHOLDER_ACCOUNT,
@@ -185,7 +360,7 @@ _DEV = EnvironmentConfig(
         removal="destroy",
     ),
     serving=ServingConfig(mode="lambda", lambda_reserved_concurrency=5),
-    orchestration=OrchestrationConfig(webserver_public=True),
+    orchestration=OrchestrationConfig(),
     alarms=AlarmThresholds(api_5xx_per_5min=20, api_p99_latency_ms=5000),
     monthly_budget_usd=450,
     log_retention_days=30,
@@ -213,7 +388,8 @@ _STAGING = EnvironmentConfig(
     serving=ServingConfig(
         mode="fargate", cpu=1024, memory_mib=2048, desired_tasks=1, min_tasks=1, max_tasks=3
     ),
-    orchestration=OrchestrationConfig(min_workers=1, max_workers=2),
+    # mw1.micro: one combined scheduler/worker, so one worker at most.
+    orchestration=OrchestrationConfig(min_workers=1, max_workers=1),
     alarms=AlarmThresholds(),
     monthly_budget_usd=650,
     log_retention_days=90,
@@ -247,8 +423,11 @@ _PROD = EnvironmentConfig(
         throttle_rate_limit=200,
         throttle_burst_limit=400,
         quota_requests_per_day=1_000_000,
+        blue_green=True,
     ),
-    orchestration=OrchestrationConfig(environment_class="mw1.small", min_workers=1, max_workers=4),
+    orchestration=OrchestrationConfig(
+        environment_class="mw1.small", schedulers=2, min_workers=1, max_workers=4
+    ),
     alarms=AlarmThresholds(api_5xx_per_5min=5, api_p99_latency_ms=2000),
     monthly_budget_usd=1600,
     log_retention_days=365,
@@ -266,10 +445,12 @@ def get_config(
     *,
     github_repository: str | None = None,
     github_oidc_provider_arn: str | None = None,
+    operator_values: Mapping[str, Any] | None = None,
 ) -> EnvironmentConfig:
     """The named environment, moved to `account`/`region` when they are given.
 
-    With `github_repository` (owner/name) it also gets the GitHub Actions deploy role.
+    With `github_repository` (owner/name) it also gets the GitHub Actions deploy role;
+    `operator_values` adds what only an operator knows (certificate, alert subscribers, clients).
     """
     try:
         config = ENVIRONMENTS[name]
@@ -280,4 +461,6 @@ def get_config(
         config = config.with_target(account or config.account, region or config.region)
     if github_repository:
         config = config.with_delivery(github_repository, github_oidc_provider_arn)
+    if operator_values:
+        config = config.with_operator_values(operator_values)
     return config

@@ -5,14 +5,20 @@ ifeq ($(origin PY),undefined)
 PY := .venv/bin/python
 venv:
 	@test -x $(PY) || { echo "create the venv first: make venv (main Makefile)"; exit 1; }
+tools:
+	@test -x tools/node_modules/.bin/cdk || { echo "install the CDK CLI first: make tools"; exit 1; }
 endif
 ENV ?= dev
 CDK_OUT ?= cdk.out/$(ENV)
+# Certificate, alert subscribers and API clients of ENV (required for staging and prod):
+# make synth ENV=prod OPERATOR_VALUES=infra/operator-values.example.json
+OPERATOR_VALUES ?=
 # Node 20 is past end-of-life for jsii; the warning is noise here.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-# An installed `cdk` wins; otherwise npx fetches the CLI from npm on first use.
-CDK ?= $(shell command -v cdk 2>/dev/null || echo npx --yes aws-cdk@2)
+# The CLI pinned by tools/package-lock.json (`make tools`), never whatever npx finds.
+CDK ?= tools/node_modules/.bin/cdk
+CDK_OPERATOR = $(if $(OPERATOR_VALUES),-c operator_values=$(OPERATOR_VALUES))
 
 .PHONY: synth deploy diff destroy cost infra-test
 
@@ -20,20 +26,20 @@ CDK ?= $(shell command -v cdk 2>/dev/null || echo npx --yes aws-cdk@2)
 synth: venv
 	@rm -rf $(CDK_OUT)
 	@echo "synthesizing $(ENV) into $(CDK_OUT) (cdk-nag packs run as validation plugins)"
-	@CDK_OUTDIR=$(CDK_OUT) CDK_CONTEXT_JSON='$(shell $(PY) -m infra.cdk_context $(ENV))' $(PY) app.py
+	@CDK_OUTDIR=$(CDK_OUT) CDK_CONTEXT_JSON='$(shell $(PY) -m infra.cdk_context $(ENV) $(OPERATOR_VALUES))' $(PY) app.py
 	@ls $(CDK_OUT)/*.template.json
 
 ## deploy: cdk deploy every stack of ENV (needs credentials, a bootstrapped account and Docker)
-deploy: venv
-	$(CDK) deploy --all -c env=$(ENV) --require-approval broadening --output $(CDK_OUT)
+deploy: venv tools
+	$(CDK) deploy --all -c env=$(ENV) $(CDK_OPERATOR) --require-approval broadening --output $(CDK_OUT)
 
 ## diff: what a deploy of ENV would change
-diff: venv
-	$(CDK) diff --all -c env=$(ENV) --output $(CDK_OUT)
+diff: venv tools
+	$(CDK) diff --all -c env=$(ENV) $(CDK_OPERATOR) --output $(CDK_OUT)
 
 ## destroy: delete ENV's stacks (prod keeps its data: see docs/infrastructure.md)
-destroy: venv
-	$(CDK) destroy --all -c env=$(ENV) --output $(CDK_OUT)
+destroy: venv tools
+	$(CDK) destroy --all -c env=$(ENV) $(CDK_OPERATOR) --output $(CDK_OUT)
 
 ## cost: estimated monthly cost of ENV per resource, from the synthesized templates
 cost: synth

@@ -36,9 +36,15 @@ def serving_environment(config: EnvironmentConfig, *, db_secret_arn: str) -> dic
         **core_environment(config, db_secret_arn=db_secret_arn),
         "BEACON_HOST": "0.0.0.0",  # noqa: S104 - inside the task's own network namespace
         "BEACON_PORT": "8000",
+        # API Gateway sets X-Beacon-Client from the SigV4 caller (infra/constructs/public_api.py).
+        "BEACON_REQUIRE_CLIENT_IDENTITY": "true",
     }
 
 
 def lambda_api_environment(config: EnvironmentConfig, *, db_secret_arn: str) -> dict[str, str]:
-    """Variables for the API on Lambda (ServingSettings); Mangum needs no host or port."""
+    """Variables for the API on Lambda (ServingSettings); Mangum needs no host or port.
+
+    No BEACON_REQUIRE_CLIENT_IDENTITY: a Lambda proxy integration cannot add the header (the
+    caller is in the event's requestContext.identity instead).
+    """
     return core_environment(config, db_secret_arn=db_secret_arn)

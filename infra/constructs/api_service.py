@@ -23,11 +23,15 @@ from infra.constructs._logs import encrypted_log_group
 from infra.constructs.experiment_tracking import ExperimentTracking
 from infra.constructs.network import PRIVATE
 from infra.constructs.service_images import pull_statements
-from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
+from infra.nag import AWS_SOLUTIONS, NIST, acknowledge, all_packs
 from infra.runtime_env import ADMIN_KEY_VARIABLE, serving_environment
 
 CONTAINER_PORT = 8000
 HEALTH_CHECK_PATH = "/ready"
+# Blue/green: the green task set answers here before production traffic moves to it.
+TEST_LISTENER_PORT = 8443
+# Alarms (infra/constructs/monitoring.py) that roll a blue/green deployment back while it bakes.
+DEPLOYMENT_ALARMS = ("Alb5xx", "AlbUnhealthyHosts", "Api5xx")
 
 
 class ApiService(Construct):
@@ -130,11 +134,27 @@ class ApiService(Construct):
             security_groups=[self.security_group],
             assign_public_ip=False,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            **self._deployment(config),
             health_check_grace_period=Duration.seconds(120),
             enable_execute_command=False,
         )
         self._add_load_balancer(config, vpc, access_logs)
         self._add_scaling(config)
+
+    def _deployment(self, config: EnvironmentConfig) -> dict[str, object]:
+        """Rolling by default; blue/green with a bake time and alarm rollback when configured."""
+        serving = config.serving
+        if not serving.blue_green:
+            return {}
+        return {
+            "deployment_strategy": ecs.DeploymentStrategy.BLUE_GREEN,
+            "bake_time": Duration.minutes(serving.blue_green_bake_minutes),
+            # By name: the alarms live in the Observability stack, deployed after this one.
+            "deployment_alarms": ecs.DeploymentAlarmConfig(
+                alarm_names=[f"{config.prefix}-{name}" for name in DEPLOYMENT_ALARMS],
+                behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
+            ),
+        }
 
     def _admin_key(
         self, config: EnvironmentConfig, key: kms.IKey, removal_policy: RemovalPolicy
@@ -252,6 +272,7 @@ class ApiService(Construct):
             self.alb_security_group, ec2.Port.tcp(CONTAINER_PORT), "from the internal ALB"
         )
         if serving.certificate_arn:
+            # HTTPS only: no HTTP listener to redirect from, since nothing should ever use one.
             self.listener_port = 443
             listener = self.load_balancer.add_listener(
                 "Https",
@@ -262,6 +283,7 @@ class ApiService(Construct):
                 open=False,
             )
         else:
+            # Only reachable in dev (config.check_deployable requires a certificate elsewhere).
             self.listener_port = 80
             listener = self.load_balancer.add_listener(
                 "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=False
@@ -272,26 +294,29 @@ class ApiService(Construct):
                     *all_packs("ALBHttpToHttpsRedirection"),
                     *all_packs("ELBv2ACMCertificateRequired"),
                 ],
-                "Internal ALB in private subnets, reachable only from the API Gateway VPC link's "
-                "security group; clients use TLS to API Gateway. Set serving.certificate_arn to "
-                "add an HTTPS listener.",
+                "Dev only: staging and prod refuse to synthesize without serving.certificate_arn; "
+                "a dev ALB without one is internal and reachable only from the VPC link.",
             )
         self.listener = listener
-        self.target_group = listener.add_targets(
-            "Api",
-            port=CONTAINER_PORT,
-            protocol=elbv2.ApplicationProtocol.HTTP,
-            targets=[self.service],
-            deregistration_delay=Duration.seconds(30),
-            health_check=elbv2.HealthCheck(
-                path=HEALTH_CHECK_PATH,
-                healthy_http_codes="200",
-                interval=Duration.seconds(15),
-                timeout=Duration.seconds(5),
-                healthy_threshold_count=2,
-                unhealthy_threshold_count=3,
-            ),
+        acknowledge(
+            self.load_balancer,
+            [f"{NIST}-ALBWAFEnabled"],
+            "The web ACL sits on the API Gateway stage, the only way in: this ALB is internal and "
+            "accepts only the VPC link's security group, so a second ACL would inspect and bill "
+            "the same requests twice.",
         )
+        if serving.blue_green:
+            self._add_blue_green(config, vpc, listener)
+        else:
+            self.target_group = listener.add_targets(
+                "Api",
+                port=CONTAINER_PORT,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                targets=[self.service],
+                deregistration_delay=Duration.seconds(30),
+                health_check=_health_check(),
+            )
+            self.target_groups = [self.target_group]
         if not config.is_production:
             acknowledge(
                 self.load_balancer,
@@ -299,6 +324,82 @@ class ApiService(Construct):
                 f"{config.name} must be destroyable with `make destroy`; prod enables ALB "
                 "deletion protection.",
             )
+
+    def _add_blue_green(
+        self, config: EnvironmentConfig, vpc: ec2.IVpc, listener: elbv2.ApplicationListener
+    ) -> None:
+        """Blue and green target groups; production and test listener rules ECS moves between."""
+        serving = config.serving
+        if not serving.certificate_arn:
+            raise ValueError("blue/green needs serving.certificate_arn for its test listener")
+        groups = [
+            elbv2.ApplicationTargetGroup(
+                self,
+                name,
+                vpc=vpc,
+                port=CONTAINER_PORT,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                target_type=elbv2.TargetType.IP,
+                deregistration_delay=Duration.seconds(30),
+                health_check=_health_check(),
+            )
+            for name in ("Blue", "Green")
+        ]
+        blue, green = groups
+        not_found = elbv2.ListenerAction.fixed_response(404, content_type="text/plain")
+        listener.add_action("Default", action=not_found)
+        test_listener = self.load_balancer.add_listener(
+            "TestHttps",
+            port=TEST_LISTENER_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTPS,
+            certificates=[elbv2.ListenerCertificate.from_arn(serving.certificate_arn)],
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+            open=False,
+            default_action=not_found,
+        )
+        rules = {
+            name: elbv2.ApplicationListenerRule(
+                self,
+                f"{name}Rule",
+                listener=on,
+                priority=1,
+                conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
+                action=elbv2.ListenerAction.forward([blue]),
+            )
+            for name, on in (("Production", listener), ("Test", test_listener))
+        }
+        target = self.service.load_balancer_target(
+            container_name="api",
+            container_port=CONTAINER_PORT,
+            alternate_target=ecs.AlternateTarget(
+                "GreenTarget",
+                alternate_target_group=green,
+                production_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
+                    rules["Production"]
+                ),
+                test_listener=ecs.ListenerRuleConfiguration.application_listener_rule(
+                    rules["Test"]
+                ),
+            ),
+        )
+        target.attach_to_application_target_group(blue)
+        acknowledge(
+            self.service,
+            [
+                f"{AWS_SOLUTIONS}-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "AmazonECSInfrastructureRolePolicyForLoadBalancers]"
+            ],
+            "ECS's infrastructure role for blue/green must rewrite this ALB's listener rules and "
+            "target groups; AWS maintains this managed policy for exactly that and nothing else.",
+        )
+        # Checks of the green task set come from inside the VPC (operators, a lifecycle hook).
+        self.alb_security_group.add_ingress_rule(
+            ec2.Peer.ipv4(config.vpc_cidr),
+            ec2.Port.tcp(TEST_LISTENER_PORT),
+            "blue/green test listener, from inside the VPC",
+        )
+        self.target_group = blue
+        self.target_groups = groups
 
     def allow_from(self, peer: ec2.ISecurityGroup, description: str) -> None:
         """Let one security group reach the ALB listener."""
@@ -317,6 +418,9 @@ class ApiService(Construct):
             scale_in_cooldown=Duration.seconds(300),
             scale_out_cooldown=Duration.seconds(60),
         )
+        if serving.blue_green:
+            # Request counts follow whichever target group is live; CPU covers both colours.
+            return
         scaling.scale_on_request_count(
             "Requests",
             requests_per_target=serving.requests_per_target,
@@ -324,3 +428,14 @@ class ApiService(Construct):
             scale_in_cooldown=Duration.seconds(300),
             scale_out_cooldown=Duration.seconds(60),
         )
+
+
+def _health_check() -> elbv2.HealthCheck:
+    return elbv2.HealthCheck(
+        path=HEALTH_CHECK_PATH,
+        healthy_http_codes="200",
+        interval=Duration.seconds(15),
+        timeout=Duration.seconds(5),
+        healthy_threshold_count=2,
+        unhealthy_threshold_count=3,
+    )

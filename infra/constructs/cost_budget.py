@@ -10,6 +10,8 @@ from infra.config import EnvironmentConfig
 
 # (threshold % of the budget, ACTUAL or FORECASTED)
 ALERTS = ((80, "ACTUAL"), (100, "ACTUAL"), (100, "FORECASTED"))
+# A budget notification takes at most 10 email subscribers (plus the one SNS topic).
+MAX_EMAILS = 10
 
 
 class CostBudget(Construct):
@@ -19,8 +21,14 @@ class CostBudget(Construct):
         self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, topic: sns.ITopic
     ) -> None:
         super().__init__(scope, construct_id)
+        # The topic reaches the webhook too; the emails are also named directly, so a budget
+        # alert still reaches people if the topic's key or policy ever refuses AWS Budgets.
         subscribers = [
-            budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=topic.topic_arn)
+            budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=topic.topic_arn),
+            *(
+                budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=email)
+                for email in config.alert_emails[:MAX_EMAILS]
+            ),
         ]
         self.budget = budgets.CfnBudget(
             self,

@@ -77,6 +77,9 @@ class GitHubDeployRole(Construct):
             max_session_duration=Duration.hours(2),
         )
         self.api_keys_arn = f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}::/apikeys/*"
+        self.client_roles_arn = (
+            f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/{config.prefix}-client-*"
+        )
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
@@ -86,6 +89,12 @@ class GitHubDeployRole(Construct):
                     sid="HandOverToCdkBootstrapRoles",
                     actions=["sts:AssumeRole"],
                     resources=[bootstrap_role_arn(kind) for kind in BOOTSTRAP_ROLES],
+                ),
+                # The smoke suite signs its requests as one of this environment's API clients.
+                iam.PolicyStatement(
+                    sid="AssumeThisEnvironmentsApiClients",
+                    actions=["sts:AssumeRole"],
+                    resources=[self.client_roles_arn],
                 ),
                 iam.PolicyStatement(
                     sid="ReadThisEnvironmentsApiKeys",
@@ -108,4 +117,13 @@ class GitHubDeployRole(Construct):
             "API key ids change with every Serving deploy and a cross-stack reference would tie "
             "the deploy role to that stack; the tag condition limits reads to this "
             "environment's Beacon keys.",
+        )
+        acknowledge(
+            self.policy,
+            [
+                f"{AWS_SOLUTIONS}-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:"
+                f"role/{config.prefix}-client-*]"
+            ],
+            "The smoke suite signs as one of this environment's API client roles, whose names "
+            "come from the environment config; the prefix limits it to this environment.",
         )

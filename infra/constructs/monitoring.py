@@ -11,6 +11,7 @@ from constructs import Construct
 
 from infra.config import EnvironmentConfig
 from infra.constructs.api_service import ApiService
+from infra.constructs.container_function import ContainerFunction
 from infra.constructs.lambda_api import LambdaApi
 from infra.constructs.public_api import STAGE
 
@@ -34,12 +35,17 @@ class Monitoring(Construct):
         api_name: str,
         database: rds.IDatabaseInstance,
         alarm_topic: sns.ITopic,
+        people_topic: sns.ITopic,
+        notifier: ContainerFunction,
+        mwaa_environment_name: str,
         service: ApiService | None = None,
         lambda_api: LambdaApi | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
         self._action = cw_actions.SnsAction(alarm_topic)
+        # Alarms about the notifier itself skip it: they go straight to the people's topic.
+        self._direct = cw_actions.SnsAction(people_topic)
         self.alarms: list[cw.Alarm] = []
         thresholds = config.alarms
         namespace = config.metrics_namespace
@@ -66,6 +72,9 @@ class Monitoring(Construct):
             database.metric_cpu_utilization(period=FIVE_MINUTES),
             database.metric_database_connections(period=FIVE_MINUTES),
             database.metric_free_storage_space(period=FIVE_MINUTES),
+            database.metric_freeable_memory(period=FIVE_MINUTES),
+            database.metric("ReadLatency", period=FIVE_MINUTES, statistic="Average"),
+            database.metric("WriteLatency", period=FIVE_MINUTES, statistic="Average"),
         ]
         self._alarm("Api5xx", errors[1], thresholds.api_5xx_per_5min, "API 5xx responses")
         self._alarm("ApiLatencyP99", latency[2], thresholds.api_p99_latency_ms, "API p99 latency")
@@ -83,10 +92,67 @@ class Monitoring(Construct):
             "database free storage (bytes)",
             comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
         )
+        below = cw.ComparisonOperator.LESS_THAN_THRESHOLD
+        self._alarm(
+            "RdsFreeableMemory",
+            rds_metrics[3],
+            thresholds.rds_freeable_memory_mib * 1024**2,
+            "database freeable memory (bytes)",
+            comparison=below,
+        )
+        for index, kind in ((4, "Read"), (5, "Write")):
+            self._alarm(
+                f"Rds{kind}Latency",
+                rds_metrics[index],
+                thresholds.rds_latency_ms / 1000,
+                f"database {kind.lower()} latency (s)",
+            )
         processing = own_metric(PROCESSING_FAILURES)
         pipelines = own_metric(PIPELINE_FAILURES)
-        self._alarm("ProcessingFailures", processing, thresholds.processing_failures, "jobs failed")
-        self._alarm("DagFailures", pipelines, thresholds.dag_failures, "DAG runs failed")
+        # A failed job or DAG run is an event, not a trend: one datapoint is enough.
+        self._alarm(
+            "ProcessingFailures",
+            processing,
+            thresholds.processing_failures,
+            "jobs failed",
+            immediate=True,
+        )
+        self._alarm(
+            "DagFailures", pipelines, thresholds.dag_failures, "DAG runs failed", immediate=True
+        )
+        scheduler = cw.Metric(
+            namespace="AmazonMWAA",
+            metric_name="SchedulerHeartbeat",
+            dimensions_map={"Function": "Scheduler", "Environment": mwaa_environment_name},
+            statistic="Sum",
+            period=FIVE_MINUTES,
+        )
+        self._alarm(
+            "MwaaSchedulerHeartbeat",
+            scheduler,
+            1,
+            "MWAA scheduler heartbeats",
+            comparison=below,
+            missing=cw.TreatMissingData.BREACHING,
+        )
+        self._alarm(
+            "NotifierErrors",
+            notifier.function.metric_errors(period=FIVE_MINUTES),
+            thresholds.notifier_errors,
+            "notifier errors",
+            immediate=True,
+            direct=True,
+        )
+        self._alarm(
+            "NotifierDeadLetters",
+            notifier.dead_letters.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"
+            ),
+            thresholds.dlq_messages,
+            "undelivered notifications in the dead-letter queue",
+            immediate=True,
+            direct=True,
+        )
         compute_widgets = self._compute(config, service, lambda_api)
         model_widgets = [
             cw.GraphWidget(
@@ -147,6 +213,44 @@ class Monitoring(Construct):
                 statistic="Minimum",
                 period=FIVE_MINUTES,
             )
+            # Dimensions from the ALB's and target group's own attributes: the L2 helpers derive
+            # them by splitting the listener ARN, which does not survive a cross-stack reference.
+            balancer = service.load_balancer.load_balancer_full_name
+
+            def alb_metric(name: str, statistic: str, **dimensions: str) -> cw.Metric:
+                return cw.Metric(
+                    namespace="AWS/ApplicationELB",
+                    metric_name=name,
+                    dimensions_map={"LoadBalancer": balancer, **dimensions},
+                    statistic=statistic,
+                    period=FIVE_MINUTES,
+                )
+
+            # Whole load balancer: with blue/green either target group may be the live one.
+            self._alarm(
+                "Alb5xx",
+                alb_metric("HTTPCode_Target_5XX_Count", "Sum"),
+                thresholds.alb_5xx_per_5min,
+                "API task 5xx responses at the ALB",
+            )
+            unhealthy = [
+                alb_metric(
+                    "UnHealthyHostCount", "Maximum", TargetGroup=group.target_group_full_name
+                )
+                for group in service.target_groups
+            ]
+            self._alarm(
+                "AlbUnhealthyHosts",
+                unhealthy[0]
+                if len(unhealthy) == 1
+                else cw.MathExpression(
+                    expression="MAX([" + ",".join(f"m{i}" for i in range(len(unhealthy))) + "])",
+                    using_metrics={f"m{i}": m for i, m in enumerate(unhealthy)},
+                    period=FIVE_MINUTES,
+                ),
+                1,
+                "unhealthy API tasks behind the ALB",
+            )
             self._alarm("EcsCpu", cpu, thresholds.ecs_cpu_percent, "API tasks CPU %")
             self._alarm("EcsMemory", memory, thresholds.ecs_memory_percent, "API tasks memory %")
             self._alarm(
@@ -197,7 +301,11 @@ class Monitoring(Construct):
         *,
         comparison: cw.ComparisonOperator = AT_LEAST,
         missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
+        immediate: bool = False,
+        direct: bool = False,
     ) -> cw.Alarm:
+        """One alarm; M of N periods must breach unless `immediate` (events, not trends)."""
+        thresholds = self._config.alarms
         alarm = cw.Alarm(
             self,
             construct_id,
@@ -205,11 +313,13 @@ class Monitoring(Construct):
             alarm_description=f"Beacon {self._config.name}: {what} crossed {threshold}",
             metric=metric,
             threshold=threshold,
-            evaluation_periods=1,
+            evaluation_periods=1 if immediate else thresholds.evaluation_periods,
+            datapoints_to_alarm=1 if immediate else thresholds.datapoints_to_alarm,
             comparison_operator=comparison,
             treat_missing_data=missing,
         )
-        alarm.add_alarm_action(self._action)
-        alarm.add_ok_action(self._action)
+        action = self._direct if direct else self._action
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)
         self.alarms.append(alarm)
         return alarm

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from infra.config import EnvironmentConfig
 from infra.constructs._iam import service_role
+from infra.constructs._logs import encrypted_log_group
 from infra.constructs.container_function import ContainerFunction
 from infra.constructs.experiment_tracking import ExperimentTracking
 from infra.constructs.network import Network
@@ -38,6 +39,8 @@ REQUIREMENTS_KEY = "requirements.txt"
 # EventBridge contract for DAG callbacks; the notifier subscribes to it (see docs).
 PIPELINE_EVENT_SOURCE = "beacon.pipelines"
 PIPELINE_EVENT_DETAIL_TYPE = "Beacon Pipeline Event"
+# MWAA writes to airflow-<environment>-<kind>; the names are fixed by the service.
+MWAA_LOG_KINDS = ("DAGProcessing", "Scheduler", "Task", "WebServer", "Worker")
 
 
 class Orchestration(Construct):
@@ -92,6 +95,18 @@ class Orchestration(Construct):
             enabled=True, log_level="WARNING"
         )
         orchestration = config.orchestration
+        # Created here, before MWAA would create them itself without a key or an expiry.
+        self.log_groups = [
+            encrypted_log_group(
+                self,
+                f"{kind}Logs",
+                config=config,
+                key=key,
+                removal_policy=removal_policy,
+                name=f"airflow-{self.environment_name}-{kind}",
+            )
+            for kind in MWAA_LOG_KINDS
+        ]
         self.environment = mwaa.CfnEnvironment(
             self,
             "Environment",
@@ -129,7 +144,7 @@ class Orchestration(Construct):
             weekly_maintenance_window_start="SUN:03:30",
         )
         # MWAA checks its role's permissions while it creates the environment.
-        self.environment.node.add_dependency(self.execution_policy)
+        self.environment.node.add_dependency(self.execution_policy, *self.log_groups)
 
     def _settings(
         self,

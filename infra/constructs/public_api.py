@@ -1,11 +1,14 @@
-"""PublicApi: API Gateway (REST) with WAF, throttling, API keys and access logs."""
+"""PublicApi: API Gateway (REST) with IAM authorization, WAF, metering keys and access logs."""
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+import re
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigatewayv2
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_wafv2 as wafv2
@@ -17,16 +20,45 @@ from infra.constructs.api_service import ApiService
 from infra.constructs.network import PRIVATE
 from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
 
-STAGE = "v1"
+# The stage is not a version: the service's own paths carry it (/v1/...), so
+# `<api>/api/v1/recommendations` reaches /v1/recommendations and `<api>/api/health` /health.
+STAGE = "api"
 MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesAmazonIpReputationList",
 )
+# Common rule set rules that contradict the API's documented limits: SizeRestrictions_BODY
+# blocks bodies over 8 KB, but resumes of 20,000 characters and 1,000 prediction records are
+# valid. They only count; the service enforces its own limits (256 KB, 4 MB for predictions).
+COUNT_ONLY_RULES = ("SizeRestrictions_BODY",)
+# The header through which the service learns who called (set by API Gateway, never the client).
+CLIENT_HEADER = "X-Beacon-Client"
+CLIENT_IDENTITY = "context.identity.userArn"
+# The routes clients may call, at the same paths the service serves them. Admin routes,
+# /metrics, /docs and /openapi.json stay inside the VPC
+# (tests/infra/test_infra_deploy_readiness.py keeps this equal to the app's routes).
+PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("POST", "/recommend_jobs"),
+    ("POST", "/job_qa"),
+    ("POST", "/classify_match"),
+    ("POST", "/predict/readmission"),
+    ("GET", "/v1/model/info"),
+    ("POST", "/v1/recommendations"),
+    ("POST", "/v1/feedback"),
+    ("GET", "/v1/experiments"),
+    ("GET", "/v1/experiments/{experiment_id}/results"),
+)
 
 
 class PublicApi(Construct):
-    """The one public entry point; routes to the Fargate ALB or to the API Lambda."""
+    """The one public entry point; routes to the Fargate ALB or to the API Lambda.
+
+    Callers sign requests with SigV4 (IAM authorization), one IAM principal per client, and
+    also send their client's API key, which only meters them against the usage plan.
+    """
 
     def __init__(
         self,
@@ -47,9 +79,15 @@ class PublicApi(Construct):
         self.access_logs = encrypted_log_group(
             self, "AccessLogs", config=config, key=key, removal_policy=removal_policy
         )
+        # Lets a backend check that a request came through API Gateway (HIPAA/NIST ask for it).
         client_certificate = apigateway.CfnClientCertificate(
             self, "BackendCertificate", description=f"{config.prefix}: API Gateway to backend"
         )
+        self.client_roles = self._client_roles(config)
+        principals = [
+            client.principal_arn or self.client_roles[client.name].role_arn
+            for client in serving.clients
+        ]
         self.api = apigateway.RestApi(
             self,
             "Api",
@@ -60,6 +98,7 @@ class PublicApi(Construct):
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             api_key_source_type=apigateway.ApiKeySourceType.HEADER,
             min_compression_size=None,
+            policy=_client_policy(principals),
             deploy_options=apigateway.StageOptions(
                 stage_name=STAGE,
                 tracing_enabled=True,
@@ -70,7 +109,7 @@ class PublicApi(Construct):
                 throttling_burst_limit=serving.throttle_burst_limit,
                 access_log_destination=apigateway.LogGroupLogDestination(self.access_logs),
                 access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
-                    caller=False,
+                    caller=True,
                     http_method=True,
                     ip=True,
                     protocol=True,
@@ -78,7 +117,7 @@ class PublicApi(Construct):
                     resource_path=True,
                     response_length=True,
                     status=True,
-                    user=False,
+                    user=True,
                 ),
                 client_certificate_id=client_certificate.attr_client_certificate_id,
             ),
@@ -86,23 +125,25 @@ class PublicApi(Construct):
         validator = self.api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
-        integration_root, integration_proxy = self._integrations(config, vpc, service, function)
-        method_options = {"api_key_required": True, "request_validator": validator}
-        self.api.root.add_method("ANY", integration_root, **method_options)
-        self.api.root.add_resource("{proxy+}").add_method(
-            "ANY",
-            integration_proxy,
-            request_parameters={"method.request.path.proxy": True},
-            **method_options,
-        )
+        self._backend_base = self._backend(config, vpc, service)
+        for method, path in PUBLIC_ROUTES:
+            params = re.findall(r"{(\w+)}", path)
+            self.api.root.resource_for_path(path).add_method(
+                method,
+                self._integration(method, path, params, function),
+                authorization_type=apigateway.AuthorizationType.IAM,
+                api_key_required=True,
+                request_validator=validator,
+                request_parameters={f"method.request.path.{p}": True for p in params},
+            )
         self._connect_private_integrations()
-        self._add_usage_plan(config)
-        self.web_acl = self._add_firewall(config, key, removal_policy, service)
+        self.api_keys = self._add_usage_plan(config)
+        self.web_acl = self._add_firewall(config, key, removal_policy)
         acknowledge(
             self.api,
-            [f"{AWS_SOLUTIONS}-APIG4", f"{AWS_SOLUTIONS}-COG4"],
-            "Machine clients authenticate with API keys bound to a usage plan (quota and "
-            "throttling); Beacon has no end-user identities, so no Cognito or IAM authorizer.",
+            [f"{AWS_SOLUTIONS}-COG4"],
+            "Callers are machines authorized with IAM (SigV4), one IAM principal per client named "
+            "in the environment config; Beacon has no end-user identities for a Cognito pool.",
         )
         acknowledge(
             self.api.deployment_stage,
@@ -121,17 +162,30 @@ class PublicApi(Construct):
         )
         self.url = self.api.url_for_path("/")
 
-    def _integrations(
-        self,
-        config: EnvironmentConfig,
-        vpc: ec2.IVpc,
-        service: ApiService | None,
-        function: lambda_.IFunction | None,
-    ) -> tuple[apigateway.Integration, apigateway.Integration]:
-        if function is not None:
-            integration = apigateway.LambdaIntegration(function, proxy=True)
-            return integration, integration
-        assert service is not None
+    def _client_roles(self, config: EnvironmentConfig) -> dict[str, iam.Role]:
+        """A role per client that names no principal of its own; the account decides who assumes.
+
+        The role carries no policy: the API's resource policy is what lets it invoke.
+        """
+        return {
+            client.name: iam.Role(
+                self,
+                f"Client{client.name.title().replace('-', '')}",
+                role_name=f"{config.prefix}-client-{client.name}",
+                assumed_by=iam.AccountRootPrincipal(),
+                description=f"{config.prefix} API client {client.name}: sign requests as this role",
+                max_session_duration=Duration.hours(1),
+            )
+            for client in config.serving.clients
+            if client.principal_arn is None
+        }
+
+    def _backend(
+        self, config: EnvironmentConfig, vpc: ec2.IVpc, service: ApiService | None
+    ) -> str | None:
+        """Base URL of the ALB through the VPC link (None for a Lambda backend)."""
+        if service is None:
+            return None
         link_security_group = ec2.SecurityGroup(
             self,
             "VpcLinkSecurityGroup",
@@ -140,31 +194,34 @@ class PublicApi(Construct):
             allow_all_outbound=True,
         )
         service.allow_from(link_security_group, "API Gateway VPC link")
-        link = apigatewayv2.CfnVpcLink(
+        self._vpc_link = apigatewayv2.CfnVpcLink(
             self,
             "VpcLink",
             name=f"{config.prefix}-api-link",
             subnet_ids=vpc.select_subnets(subnet_type=PRIVATE.subnet_type).subnet_ids,
             security_group_ids=[link_security_group.security_group_id],
         )
-        scheme = "https" if service.listener_port == 443 else "http"
-        base = f"{scheme}://{service.load_balancer.load_balancer_dns_name}"
-        self._vpc_link = link
         self._alb_arn = service.load_balancer.load_balancer_arn
-        root = apigateway.Integration(
+        if service.listener_port == 443:
+            # API Gateway verifies the ALB's certificate against this name, so the URI names it;
+            # the VPC link's integration target (the ALB) decides where the request goes.
+            return f"https://{config.serving.backend_domain_name}"
+        return f"http://{service.load_balancer.load_balancer_dns_name}"
+
+    def _integration(
+        self, method: str, path: str, params: list[str], function: lambda_.IFunction | None
+    ) -> apigateway.Integration:
+        if function is not None:
+            return apigateway.LambdaIntegration(function, proxy=True)
+        mapping = {f"integration.request.path.{p}": f"method.request.path.{p}" for p in params}
+        mapping[f"integration.request.header.{CLIENT_HEADER}"] = CLIENT_IDENTITY
+        return apigateway.Integration(
             type=apigateway.IntegrationType.HTTP_PROXY,
-            integration_http_method="ANY",
-            uri=f"{base}/",
+            integration_http_method=method,
+            # The service path itself: the stage name never reaches the service.
+            uri=f"{self._backend_base}{path}",
+            options=apigateway.IntegrationOptions(request_parameters=mapping),
         )
-        proxy = apigateway.Integration(
-            type=apigateway.IntegrationType.HTTP_PROXY,
-            integration_http_method="ANY",
-            uri=f"{base}/{{proxy}}",
-            options=apigateway.IntegrationOptions(
-                request_parameters={"integration.request.path.proxy": "method.request.path.proxy"}
-            ),
-        )
-        return root, proxy
 
     def _connect_private_integrations(self) -> None:
         """Point the HTTP integrations at the ALB through the VPC link V2.
@@ -180,12 +237,12 @@ class PublicApi(Construct):
                 child.add_property_override("Integration.ConnectionId", self._vpc_link.ref)
                 child.add_property_override("Integration.IntegrationTarget", self._alb_arn)
 
-    def _add_usage_plan(self, config: EnvironmentConfig) -> None:
+    def _add_usage_plan(self, config: EnvironmentConfig) -> dict[str, apigateway.IApiKey]:
+        """One API key per client on one usage plan: metering and quotas, not authorization."""
         serving = config.serving
-        self.api_key = self.api.add_api_key("DefaultKey", api_key_name=f"{config.prefix}-default")
         plan = self.api.add_usage_plan(
             "UsagePlan",
-            name=f"{config.prefix}-default",
+            name=f"{config.prefix}-clients",
             throttle=apigateway.ThrottleSettings(
                 rate_limit=serving.throttle_rate_limit, burst_limit=serving.throttle_burst_limit
             ),
@@ -194,28 +251,56 @@ class PublicApi(Construct):
             ),
         )
         plan.add_api_stage(stage=self.api.deployment_stage)
-        plan.add_api_key(self.api_key)
+        keys: dict[str, apigateway.IApiKey] = {}
+        for client in serving.clients:
+            key = self.api.add_api_key(
+                f"Key{client.name.title().replace('-', '')}",
+                api_key_name=f"{config.prefix}-{client.name}",
+                description=f"{config.prefix}: metering key of client {client.name}",
+            )
+            plan.add_api_key(key)
+            keys[client.name] = key
+        return keys
 
     def _add_firewall(
-        self,
-        config: EnvironmentConfig,
-        key: kms.IKey,
-        removal_policy: RemovalPolicy,
-        service: ApiService | None,
+        self, config: EnvironmentConfig, key: kms.IKey, removal_policy: RemovalPolicy
     ) -> wafv2.CfnWebACL:
-        rules = [
+        rate_limit = wafv2.CfnWebACL.RuleProperty(
+            name="RatePerClientIp",
+            priority=0,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=config.serving.waf_requests_per_ip_5min,
+                    aggregate_key_type="IP",
+                    evaluation_window_sec=300,
+                )
+            ),
+            visibility_config=_visibility(f"{config.prefix}-rate-per-ip"),
+        )
+        managed = [
             wafv2.CfnWebACL.RuleProperty(
                 name=group,
                 priority=index,
                 override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                 statement=wafv2.CfnWebACL.StatementProperty(
                     managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name=group
+                        vendor_name="AWS",
+                        name=group,
+                        rule_action_overrides=[
+                            wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                name=rule,
+                                action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
+                            )
+                            for rule in COUNT_ONLY_RULES
+                        ]
+                        if group == "AWSManagedRulesCommonRuleSet"
+                        else None,
                     )
                 ),
                 visibility_config=_visibility(f"{config.prefix}-{group}"),
             )
-            for index, group in enumerate(MANAGED_RULE_GROUPS)
+            for index, group in enumerate(MANAGED_RULE_GROUPS, start=1)
         ]
         web_acl = wafv2.CfnWebACL(
             self,
@@ -224,22 +309,17 @@ class PublicApi(Construct):
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=_visibility(f"{config.prefix}-api"),
-            rules=rules,
+            rules=[rate_limit, *managed],
         )
+        # One association: every request enters through API Gateway. The ALB is internal and
+        # reachable only from the VPC link, so a second ACL there would inspect (and bill) the
+        # same requests twice.
         wafv2.CfnWebACLAssociation(
             self,
             "ApiStageFirewall",
             resource_arn=self.api.deployment_stage.stage_arn,
             web_acl_arn=web_acl.attr_arn,
         )
-        if service is not None:
-            # The ALB is internal, but NIST asks for a web ACL on every ALB; it costs nothing extra.
-            wafv2.CfnWebACLAssociation(
-                self,
-                "AlbFirewall",
-                resource_arn=service.load_balancer.load_balancer_arn,
-                web_acl_arn=web_acl.attr_arn,
-            )
         # WAF only logs to groups whose name starts with aws-waf-logs-.
         log_group = encrypted_log_group(
             self,
@@ -264,6 +344,28 @@ class PublicApi(Construct):
             ],
         )
         return web_acl
+
+
+def _client_policy(principals: list[str]) -> iam.PolicyDocument:
+    """Only the configured clients' principals may invoke; everyone else is denied outright."""
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="ConfiguredClients",
+                principals=[iam.ArnPrincipal(p) for p in principals],
+                actions=["execute-api:Invoke"],
+                resources=["execute-api:/*"],
+            ),
+            iam.PolicyStatement(
+                sid="NobodyElse",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["execute-api:Invoke"],
+                resources=["execute-api:/*"],
+                conditions={"StringNotEquals": {"aws:PrincipalArn": principals}},
+            ),
+        ]
+    )
 
 
 def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

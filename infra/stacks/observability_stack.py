@@ -10,6 +10,7 @@ from infra.constructs.cost_budget import CostBudget
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.network import Network
 from infra.constructs.notifications import Notifications
+from infra.naming import mwaa_environment_name
 from infra.retention import stateful_removal
 from infra.stacks.data_stack import DataStack
 from infra.stacks.serving_stack import ServingStack
@@ -45,6 +46,9 @@ class ObservabilityStack(Stack):
             api_name=serving.public_api.api.rest_api_name,
             database=data.database.instance,
             alarm_topic=self.notifications.alarm_topic,
+            people_topic=self.notifications.topic,
+            notifier=self.notifications.notifier,
+            mwaa_environment_name=mwaa_environment_name(config),
             service=serving.service,
             lambda_api=serving.lambda_api,
         )

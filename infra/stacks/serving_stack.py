@@ -72,7 +72,28 @@ class ServingStack(Stack):
             function=self.lambda_api.function if self.lambda_api else None,
         )
         CfnOutput(self, "ApiUrl", value=self.public_api.url)
-        CfnOutput(self, "ApiKeyId", value=self.public_api.api_key.key_id)
+        first_key = next(iter(self.public_api.api_keys.values()))
+        # The first client's key under the name the deploy workflow's smoke suite reads.
+        CfnOutput(self, "ApiKeyId", value=first_key.key_id)
+        for name, key in self.public_api.api_keys.items():
+            suffix = name.title().replace("-", "")
+            CfnOutput(
+                self,
+                f"ApiKeyId{suffix}",
+                value=key.key_id,
+                description=f"client {name}: aws apigateway get-api-key --include-value --api-key",
+            )
+        if self.public_api.client_roles:
+            # The first created client's role under the name the smoke suite reads.
+            first_role = next(iter(self.public_api.client_roles.values()))
+            CfnOutput(self, "ClientRoleArn", value=first_role.role_arn)
+        for name, role in self.public_api.client_roles.items():
+            CfnOutput(
+                self,
+                f"ClientRoleArn{name.title().replace('-', '')}",
+                value=role.role_arn,
+                description=f"client {name}: assume this role and sign requests (SigV4)",
+            )
         if self.service:
             CfnOutput(
                 self,

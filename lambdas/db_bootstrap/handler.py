@@ -15,6 +15,7 @@ from lambdas.db_bootstrap.database import bootstrap
 from lambdas.db_bootstrap.secrets import DbSecret, read_secret
 from lambdas.db_bootstrap.settings import BootstrapSettings
 from lambdas.db_bootstrap.waiting import wait_for
+from services.core.db_credentials import tls_options
 
 logger = Logger(service="beacon-db-bootstrap")
 tracer = Tracer(service="beacon-db-bootstrap")
@@ -28,9 +29,9 @@ def connect_when_ready(secret: DbSecret, settings: BootstrapSettings) -> psycopg
         return psycopg.connect(
             **secret.conninfo(
                 connect_timeout=int(settings.connect_timeout_s),
-                sslmode=settings.sslmode,
-                sslrootcert=settings.ssl_root_cert,
                 application_name="beacon-db-bootstrap",
+                # verify-full against the RDS CA bundle: the same rule as the app's connections.
+                **tls_options(settings.ssl_root_cert),
             ),
             autocommit=True,
         )

@@ -1,50 +1,12 @@
-"""Reads RDS-style JSON secrets (host, port, username, password, dbname) from Secrets Manager."""
+"""Reads RDS-style JSON secrets from Secrets Manager with the app's shared parser."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
+from services.core.db_credentials import DbSecret, parse_secret
 
-@dataclass(frozen=True)
-class DbSecret:
-    """Connection details of one database user."""
-
-    host: str
-    port: int
-    username: str
-    password: str
-    dbname: str
-
-    def conninfo(self, *, dbname: str | None = None, **options: Any) -> dict[str, Any]:
-        """Keyword arguments for psycopg.connect (password kept out of any URL or log)."""
-        return {
-            "host": self.host,
-            "port": self.port,
-            "user": self.username,
-            "password": self.password,
-            "dbname": dbname or self.dbname,
-            **options,
-        }
-
-
-def parse_secret(text: str, *, default_dbname: str | None = None) -> DbSecret:
-    """Parse an RDS-style secret; a missing field is named in the error."""
-    data = json.loads(text)
-    missing = [k for k in ("host", "port", "username", "password") if not data.get(k)]
-    dbname = data.get("dbname") or default_dbname
-    if not dbname:
-        missing.append("dbname")
-    if missing:
-        raise ValueError(f"database secret lacks {', '.join(missing)}")
-    return DbSecret(
-        host=data["host"],
-        port=int(data["port"]),
-        username=data["username"],
-        password=data["password"],
-        dbname=dbname,
-    )
+__all__ = ["DbSecret", "parse_secret", "read_secret"]
 
 
 def read_secret(client: Any, secret_id: str, *, default_dbname: str | None = None) -> DbSecret:

@@ -17,7 +17,7 @@ class BootstrapSettings(BaseSettings):
     connect_timeout_s: float = Field(5, gt=0, description="Timeout of one connection attempt.")
     initial_backoff_s: float = Field(2, gt=0, description="First pause between attempts.")
     max_backoff_s: float = Field(30, gt=0, description="Longest pause between attempts.")
-    sslmode: str = Field("verify-full", description="libpq sslmode; the server forces TLS.")
     ssl_root_cert: str = Field(
-        "/opt/beacon/rds-global-bundle.pem", description="RDS CA bundle baked into the image."
+        "/opt/beacon/rds-global-bundle.pem",
+        description="RDS CA bundle baked into the image (sslmode is always verify-full).",
     )

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
-from urllib.parse import quote
 
 import psycopg
 from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from services.core.db_credentials import (
+    RotatingCredentials,
+    SecretsManagerSource,
+    connection_url,
+    parse_secret,
+    use_rotating_credentials,
+)
 from services.core.errors import DatabaseUnavailable
 from services.core.migrations import migrate
 from services.core.settings import CoreSettings
@@ -25,26 +30,31 @@ def resolve_database_url(settings: CoreSettings) -> str:
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()
     if settings.db_secret_arn:
-        return url_from_secret(settings.db_secret_arn, settings.aws_region)
+        return url_from_secret(
+            settings.db_secret_arn, settings.aws_region, ssl_root_cert=settings.db_ssl_root_cert
+        )
     from services.core.embedded import start_embedded
 
     return start_embedded(settings.pgdata)
 
 
-def url_from_secret(secret_arn: str, region: str | None = None) -> str:
-    """A TLS-only URL from an RDS-style JSON secret (host, port, username, password, dbname)."""
-    import boto3
+def url_from_secret(
+    secret_arn: str, region: str | None = None, *, ssl_root_cert: Any = None
+) -> str:
+    """A `verify-full` URL from an RDS-style JSON secret (host, port, username, password)."""
+    source = SecretsManagerSource(secret_arn, region)
+    secret = parse_secret(source.read())
+    return connection_url(secret, ssl_root_cert or CoreSettings().db_ssl_root_cert)
 
-    client = boto3.client("secretsmanager", region_name=region)
-    secret = json.loads(client.get_secret_value(SecretId=secret_arn)["SecretString"])
-    missing = [k for k in ("host", "username", "password") if k not in secret]
-    if missing:
-        raise ValueError(f"database secret is missing keys: {', '.join(missing)}")
-    user = quote(secret["username"], safe="")
-    password = quote(secret["password"], safe="")
-    port = secret.get("port", 5432)
-    dbname = secret.get("dbname", "beacon")
-    return f"postgresql://{user}:{password}@{secret['host']}:{port}/{dbname}?sslmode=require"
+
+def rotating_credentials(settings: CoreSettings) -> RotatingCredentials | None:
+    """Credentials re-read on authentication failure, when the server comes from a secret."""
+    if settings.database_url is not None or not settings.db_secret_arn:
+        return None
+    return RotatingCredentials(
+        SecretsManagerSource(settings.db_secret_arn, settings.aws_region),
+        ssl_root_cert=settings.db_ssl_root_cert,
+    )
 
 
 def _configure(conn: psycopg.Connection) -> None:
@@ -58,7 +68,13 @@ class Database:
     """A pooled PostgreSQL database with the pgvector adapter registered on every connection."""
 
     def __init__(
-        self, url: str, *, min_size: int = 1, max_size: int = 8, timeout: float = 5.0
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 8,
+        timeout: float = 5.0,
+        credentials: RotatingCredentials | None = None,
     ) -> None:
         self.url = url
         self.timeout = timeout
@@ -73,13 +89,17 @@ class Database:
             open=False,
             name="beacon",
         )
+        if credentials is not None:
+            # New connections read the secret again when a rotated password is refused.
+            use_rotating_credentials(self.pool, credentials)
         # wait=False: a process may start while the database is down and recover later.
         self.pool.open(wait=False)
 
     @classmethod
     def from_settings(cls, settings: CoreSettings, *, run_migrations: bool = True) -> Database:
         """Open a pool on the configured (or embedded) server, migrating it first."""
-        url = resolve_database_url(settings)
+        credentials = rotating_credentials(settings)
+        url = credentials.url() if credentials else resolve_database_url(settings)
         if run_migrations:
             # Before the pool opens, so every pooled connection sees the vector type.
             migrate(url)
@@ -88,6 +108,7 @@ class Database:
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
             timeout=settings.db_connect_timeout,
+            credentials=credentials,
         )
 
     @contextmanager

@@ -34,6 +34,11 @@ class CoreSettings(BaseSettings):
         description="Secrets Manager ARN of an RDS-style JSON secret "
         "(host, port, username, password, dbname); read at start in AWS.",
     )
+    db_ssl_root_cert: Path = Field(
+        Path("/opt/beacon/rds-global-bundle.pem"),
+        description="RDS CA bundle for `sslmode=verify-full` to a database named by "
+        "db_secret_arn; the images fetch it at build time.",
+    )
     db_pool_min: int = Field(1, ge=0, description="Minimum open connections in the pool.")
     db_pool_max: int = Field(8, ge=1, description="Maximum open connections in the pool.")
     db_connect_timeout: float = Field(

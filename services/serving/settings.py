@@ -53,6 +53,11 @@ class ServingSettings(EmbeddingSettings, MlflowSettingsMixin):
         description="Registered model behind /classify_match; the similarity rule until one "
         "has the alias.",
     )
+    require_client_identity: bool = Field(
+        False,
+        description="Require the X-Beacon-Client header set by API Gateway (deployed mode); "
+        "events lists are bound to it.",
+    )
     prediction_log: bool = Field(
         True,
         description="Record each readmission prediction (de-identified features, score, "

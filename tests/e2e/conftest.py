@@ -119,5 +119,12 @@ def deployed() -> Iterator[httpx.Client]:
     if not api_key and not loopback:
         pytest.skip("set BEACON_E2E_API_KEY: the deployed API needs its key")
     headers = {"x-api-key": api_key} if api_key else {}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
+    # The deployed API authorizes with IAM: sign as the client whose role the job assumed.
+    region = os.environ.get("BEACON_E2E_SIGV4_REGION", "").strip()
+    auth = None
+    if region:
+        from tests.e2e.sigv4 import SigV4
+
+        auth = SigV4(region)
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60, auth=auth) as client:
         yield client

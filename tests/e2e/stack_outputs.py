@@ -9,6 +9,8 @@ from pathlib import Path
 # Names in infra/stacks/serving_stack.py; tests/infra/test_infra_delivery.py checks they exist.
 API_URL_OUTPUT = "ApiUrl"
 API_KEY_OUTPUT = "ApiKeyId"
+# The role of the first API client, when Beacon created it (the smoke suite signs as it).
+CLIENT_ROLE_OUTPUT = "ClientRoleArn"
 
 
 def serving_stack(env: str) -> str:
@@ -26,7 +28,10 @@ def api_outputs(outputs_file: Path, env: str) -> dict[str, str]:
     missing = [k for k in (API_URL_OUTPUT, API_KEY_OUTPUT) if not values.get(k)]
     if missing:
         raise ValueError(f"{stack} in {outputs_file} lacks the outputs {missing}")
-    return {"url": values[API_URL_OUTPUT], "api_key_id": values[API_KEY_OUTPUT]}
+    found = {"url": values[API_URL_OUTPUT], "api_key_id": values[API_KEY_OUTPUT]}
+    if values.get(CLIENT_ROLE_OUTPUT):
+        found["client_role_arn"] = values[CLIENT_ROLE_OUTPUT]
+    return found
 
 
 def main(argv: list[str] | None = None) -> None:

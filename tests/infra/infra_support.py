@@ -43,16 +43,23 @@ class BuiltEnvironment:
         return next(iter(found.values()))
 
 
+def example_config(name: str) -> Any:
+    """The environment with the documented example operator values (certificate, subscribers)."""
+    from infra.config import get_config
+    from infra.operator_values import EXAMPLE, load_operator_values
+
+    return get_config(name, operator_values=load_operator_values(EXAMPLE, name))
+
+
 def build(name: str, outdir: Path) -> BuiltEnvironment:
     """Synthesize one environment without the nag plugins (tests run the packs themselves)."""
     from aws_cdk import App
 
     from infra.app_builder import build_app
     from infra.cdk_context import context_for
-    from infra.config import get_config
 
     app = App(context=context_for(name), outdir=str(outdir))
-    _, stacks = build_app(get_config(name), app=app, with_nag=False)
+    _, stacks = build_app(example_config(name), app=app, with_nag=False)
     app.synth()
     templates = {
         path.name.removesuffix(".template.json"): json.loads(path.read_text())

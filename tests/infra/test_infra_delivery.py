@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from aws_cdk import App
-from infra_support import BuiltEnvironment, as_list
+from infra_support import BuiltEnvironment, as_list, example_config
 
 from infra.app_builder import build_app
 from infra.cdk_context import context_for
@@ -29,9 +29,7 @@ class Delivered:
 
     def __init__(self, name: str, outdir: Path, provider_arn: str | None = None) -> None:
         self.name = name
-        self.config = get_config(
-            name, github_repository=REPOSITORY, github_oidc_provider_arn=provider_arn
-        )
+        self.config = example_config(name).with_delivery(REPOSITORY, provider_arn)
         self.app = App(context=context_for(name), outdir=str(outdir))
         _, self.stacks = build_app(self.config, app=self.app, with_nag=False)
         self.app.synth()
@@ -102,7 +100,14 @@ def test_permissions_stop_at_the_cdk_bootstrap_roles(
 ) -> None:
     (policy,) = delivered[name].resources("Delivery", "AWS::IAM::ManagedPolicy")
     statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
-    assert set(statements) == {"HandOverToCdkBootstrapRoles", "ReadThisEnvironmentsApiKeys"}
+    assert set(statements) == {
+        "HandOverToCdkBootstrapRoles",
+        "ReadThisEnvironmentsApiKeys",
+        "AssumeThisEnvironmentsApiClients",
+    }
+    clients = statements["AssumeThisEnvironmentsApiClients"]
+    assert as_list(clients["Action"]) == ["sts:AssumeRole"]
+    assert f":role/beacon-{name}-client-*" in json.dumps(clients["Resource"])
     handover = statements["HandOverToCdkBootstrapRoles"]
     assert as_list(handover["Action"]) == ["sts:AssumeRole"]
     roles = [json.dumps(r) for r in as_list(handover["Resource"])]
@@ -122,9 +127,11 @@ def test_permissions_stop_at_the_cdk_bootstrap_roles(
 def test_api_keys_carry_the_tags_the_deploy_role_reads_by(
     name: str, delivered: dict[str, Delivered]
 ) -> None:
-    (key,) = delivered[name].resources("Serving", "AWS::ApiGateway::ApiKey")
-    tags = {t["Key"]: t["Value"] for t in key["Properties"]["Tags"]}
-    assert tags["project"] == "beacon" and tags["environment"] == name
+    keys = delivered[name].resources("Serving", "AWS::ApiGateway::ApiKey")
+    assert len(keys) == len(delivered[name].config.serving.clients)  # one key per client
+    for key in keys:
+        tags = {t["Key"]: t["Value"] for t in key["Properties"]["Tags"]}
+        assert tags["project"] == "beacon" and tags["environment"] == name
 
 
 def test_an_existing_provider_is_reused_not_created(
@@ -187,14 +194,19 @@ def test_deploy_workflow_assumes_the_role_the_app_defines(
 
 
 def test_workflow_stacks_and_outputs_exist(delivered: dict[str, Delivered]) -> None:
-    from tests.e2e.stack_outputs import API_KEY_OUTPUT, API_URL_OUTPUT, serving_stack
+    from tests.e2e.stack_outputs import (
+        API_KEY_OUTPUT,
+        API_URL_OUTPUT,
+        CLIENT_ROLE_OUTPUT,
+        serving_stack,
+    )
 
     for name in DEPLOYED:
         env = delivered[name]
         names = {s.stack_name for s in env.stacks.all()}
         assert serving_stack(name) in names
         assert f"Beacon-{name}-Delivery" in names  # `make delivery-role` deploys it by name
-        assert {API_URL_OUTPUT, API_KEY_OUTPUT} <= env.outputs("Serving")
+        assert {API_URL_OUTPUT, API_KEY_OUTPUT, CLIENT_ROLE_OUTPUT} <= env.outputs("Serving")
         assert {"DeployRoleArn", "OidcProviderArn"} <= env.outputs("Delivery")
 
 

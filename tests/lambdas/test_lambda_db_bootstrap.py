@@ -97,7 +97,9 @@ def test_wait_for_does_not_retry_other_errors() -> None:
     assert calls == [1]
 
 
-def test_connect_when_ready_retries_operational_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_connect_when_ready_retries_operational_errors(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     outcomes = [psycopg.OperationalError("starting up"), "conn"]
     seen: list[dict] = []
 
@@ -109,19 +111,37 @@ def test_connect_when_ready_retries_operational_errors(monkeypatch: pytest.Monke
         return outcome
 
     monkeypatch.setattr(bootstrap_handler.psycopg, "connect", fake_connect)
+    bundle = tmp_path / "rds-global-bundle.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     settings = BootstrapSettings(
-        master_secret_arn="m", app_secret_arn="a", initial_backoff_s=0.01, max_backoff_s=0.01
+        master_secret_arn="m",
+        app_secret_arn="a",
+        initial_backoff_s=0.01,
+        max_backoff_s=0.01,
+        ssl_root_cert=str(bundle),
     )
     secret = parse_secret(json.dumps({**SECRET, "dbname": "beacon"}))
     assert bootstrap_handler.connect_when_ready(secret, settings) == "conn"
     assert len(seen) == 2
     assert seen[0]["sslmode"] == "verify-full" and seen[0]["port"] == 5433
+    assert seen[0]["sslrootcert"] == str(bundle)
+
+
+def test_missing_ca_bundle_is_named_before_any_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bootstrap_handler.psycopg, "connect", lambda **kw: pytest.fail("no"))
+    settings = BootstrapSettings(
+        master_secret_arn="m", app_secret_arn="a", ssl_root_cert="/nonexistent/bundle.pem"
+    )
+    secret = parse_secret(json.dumps({**SECRET, "dbname": "beacon"}))
+    with pytest.raises(FileNotFoundError, match="RDS CA bundle not found at /nonexistent"):
+        bootstrap_handler.connect_when_ready(secret, settings)
 
 
 def test_parse_secret_names_missing_fields() -> None:
-    with pytest.raises(ValueError, match="password, dbname"):
-        parse_secret(json.dumps({"host": "h", "port": 1, "username": "u"}))
-    assert parse_secret(json.dumps(SECRET), default_dbname="beacon").dbname == "beacon"
+    with pytest.raises(ValueError, match="lacks username, password"):
+        parse_secret(json.dumps({"host": "h", "port": 1}))
+    # The master secret names no database: it takes the app's (the same parser as the app).
+    assert parse_secret(json.dumps(SECRET), default_dbname="app_db").dbname == "app_db"
 
 
 @mock_aws

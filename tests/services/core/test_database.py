@@ -19,7 +19,10 @@ def test_explicit_url_wins(monkeypatch) -> None:
     assert resolve_database_url(CoreSettings()) == "postgresql://u:p@db.example:5432/beacon"
 
 
-def test_secret_is_turned_into_a_tls_url(monkeypatch) -> None:
+def test_secret_is_turned_into_a_verify_full_url(monkeypatch, tmp_path) -> None:
+    bundle = tmp_path / "rds-global-bundle.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("BEACON_DB_SSL_ROOT_CERT", str(bundle))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
@@ -38,10 +41,14 @@ def test_secret_is_turned_into_a_tls_url(monkeypatch) -> None:
         )["ARN"]
         url = url_from_secret(arn, "eu-west-1")
         bad = client.create_secret(Name="beacon/bad", SecretString=json.dumps({"host": "x"}))
-        with pytest.raises(ValueError, match="missing keys: username, password"):
+        with pytest.raises(ValueError, match="lacks username, password"):
             url_from_secret(bad["ARN"], "eu-west-1")
-    # The password is URL-quoted so special characters cannot break the URL.
-    assert url == "postgresql://app:p%40ss%2Fword@db.internal:5432/beacon?sslmode=require"
+    # The password is URL-quoted so special characters cannot break the URL; the server's
+    # certificate and host name are verified against the RDS CA bundle.
+    assert url == (
+        "postgresql://app:p%40ss%2Fword@db.internal:5432/beacon"
+        f"?sslmode=verify-full&sslrootcert={str(bundle).replace('/', '%2F')}"
+    )
 
 
 def test_settings_never_print_the_database_url(monkeypatch) -> None:
