@@ -154,8 +154,8 @@ def _array(vector: Any) -> np.ndarray:
 
 
 def read_event_starts(conn: psycopg.Connection[Any]) -> dict[str, pd.Timestamp]:
-    """Start time of every stored event, by id."""
-    rows = conn.execute("SELECT event_id, starts_at FROM events").fetchall()
+    """Start time of every stored event, by id (catalogue items without one are left out)."""
+    rows = conn.execute("SELECT event_id, starts_at FROM events WHERE starts_at IS NOT NULL")
     return {event_id: pd.Timestamp(starts) for event_id, starts in rows}
 
 

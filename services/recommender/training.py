@@ -1,9 +1,12 @@
 """`beacon train events`: fit every recommender, evaluate on a time split, register, gate, promote.
 
-The metrics come from models fitted on the interactions before the cutoff; the registered
+Hyperparameters are tuned on a validation window cut from the training split (tuning.py); the
+metrics come from models fitted on the interactions before the test cutoff; the registered
 version is then refitted on everything (feedback included), so the served model knows the
-newest users and events. Promotion compares the new hybrid NDCG@10 with the champion's
-recorded one: it may trail by at most `rec_promotion_margin`.
+newest users and events. Promotion needs three gates: the served algorithm at least matches
+plain and recency-weighted popularity on the test split, every user with history gets a
+non-empty list from the current catalogue, and the new hybrid NDCG@10 trails the champion's
+recorded one by at most `rec_promotion_margin`.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ import pandas as pd
 from services.core.database import Database
 from services.core.errors import InputError
 from services.recommender.algorithms import HYBRID, EventsModel, fit_events_model
-from services.recommender.evaluation import K, Metrics, evaluate, time_split
+from services.recommender.evaluation import K, Metrics, candidate_items, evaluate, time_split
+from services.recommender.gates import baseline_failure, empty_list_failure
 from services.recommender.settings import RecommenderSettings
 from services.recommender.store import read_event_starts, read_event_vectors, read_interactions
+from services.recommender.tuning import tune
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +47,20 @@ class EventsTrainOutcome:
     flat_metrics: dict[str, float] = field(default_factory=dict)
 
 
-def _fit(frame: pd.DataFrame, settings: RecommenderSettings, vectors, extra) -> EventsModel:
-    return fit_events_model(
-        frame,
-        vectors,
-        factors=settings.rec_als_factors,
-        iterations=settings.rec_als_iterations,
-        neighbours=settings.rec_knn_neighbours,
-        seed=settings.events_seed,
-        extra_items=extra,
-    )
+def _fitter(settings: RecommenderSettings, vectors, extra) -> Callable[..., EventsModel]:
+    def fit(frame: pd.DataFrame, **params) -> EventsModel:
+        return fit_events_model(
+            frame,
+            vectors,
+            factors=settings.rec_als_factors,
+            iterations=settings.rec_als_iterations,
+            neighbours=settings.rec_knn_neighbours,
+            seed=settings.events_seed,
+            extra_items=extra,
+            **params,
+        )
+
+    return fit
 
 
 def train_events(
@@ -86,15 +95,41 @@ def train_events(
         starts = {k: v for k, v in starts.items() if k in items}
     # Events nobody touched yet (future listings) still enter the catalogue via content.
     upcoming = list(vectors)
-    say("fitting popularity, item-item CF, ALS, content and hybrid on the train split")
-    evaluated = _fit(split.train, settings, vectors, upcoming)
+    fit = _fitter(settings, vectors, upcoming)
+    tuned = tune(
+        split.train,
+        fit,
+        starts,
+        valid_share=settings.rec_test_share,
+        seed=settings.events_seed,
+        say=say,
+    )
+    params = {
+        "half_life_days": tuned.half_life_days,
+        "ease_lambda": tuned.ease_lambda,
+        "hybrid_weights": tuned.hybrid_weights,
+    }
+    say("fitting every algorithm (hybrid with the tuned blend) on the train split")
+    evaluated = fit(split.train, **params)
     metrics = evaluate(evaluated, split, starts=starts)
     flat: dict[str, float] = {}
     for algorithm, m in metrics.items():
         flat |= m.as_dict(algorithm)
+    flat |= {f"valid_ndcg_at_{K}_{k}": v for k, v in tuned.validation.items()}
     say("refitting on every interaction for serving")
-    final = _fit(frame, settings, vectors, upcoming)
-    return _register(settings, db, final, metrics, flat, len(frame), source, promote_allowed, say)
+    final = fit(frame, **params)
+    failures = [
+        f
+        for f in (
+            baseline_failure(metrics, settings.rec_default_algorithm),
+            # The catalogue the API will serve from now: upcoming events and undated items.
+            empty_list_failure(final, candidate_items(final, starts, pd.Timestamp.now(tz="UTC"))),
+        )
+        if f
+    ]
+    return _register(
+        settings, db, final, metrics, flat, len(frame), source, promote_allowed, say, failures
+    )
 
 
 def _register(
@@ -107,6 +142,7 @@ def _register(
     source: str,
     promote_allowed: bool,
     say: Callable[[str], None],
+    failures: list[str] | None = None,
 ) -> EventsTrainOutcome:
     import mlflow
 
@@ -137,6 +173,9 @@ def _register(
                 "knn_neighbours": settings.rec_knn_neighbours,
                 "test_share": settings.rec_test_share,
                 "seed": settings.events_seed,
+                "served_algorithm": settings.rec_default_algorithm,
+                **{f"tuned_{k}": v for k, v in model.params.items()},
+                **{f"hybrid_weight_{k}": v for k, v in model.hybrid_weights.items()},
             }
         )
         mlflow.log_metrics(flat)
@@ -150,7 +189,9 @@ def _register(
         settings=settings,
     )
     new = flat.get(GATE_METRIC, 0.0)
-    if not promote_allowed:
+    if failures:
+        gate, promoted = "failed: " + "; ".join(failures), False
+    elif not promote_allowed:
         gate, promoted = "not promoted: trained on an external file (promote by hand)", False
     elif champion_ndcg is None:
         gate, promoted = "no champion yet: promoted", True
