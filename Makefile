@@ -96,6 +96,10 @@ simulate: venv ## Drift -> retrain -> promote over the later batches; writes the
 bench-recommendations: venv ## /v1/recommendations p50/p95/p99 at 10,000 users x 5,000 events, cache on and off
 	$(PY) -m bench.bench_recommendations
 
+.PHONY: bench-events-offline
+bench-events-offline: venv ## Events NDCG@10 / precision@10 / recall@10 per algorithm on a global time split
+	$(PY) -m bench.bench_events_offline
+
 clean: ## Remove the local state folder (embedded database, reports) and caches
 	rm -rf .beacon cdk.out .pytest_cache .ruff_cache
 

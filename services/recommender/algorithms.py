@@ -135,7 +135,9 @@ class EventsModel:
             total = np.zeros(len(items), dtype=np.float64)
             for part, weight in self.hybrid_weights.items():
                 if weight and (part != CONTENT or self.has_content):
-                    total += weight * _minmax(self.scores(part, user, items, profile))
+                    total += weight * _minmax(
+                        _blendable(part, self.scores(part, user, items, profile))
+                    )
             return total
         raise InputError(f"unknown algorithm {algorithm!r}")
 
@@ -170,7 +172,8 @@ class EventsModel:
             total = np.zeros(shape, dtype=np.float64)
             for part, weight in self.hybrid_weights.items():
                 if weight and (part != CONTENT or self.has_content):
-                    total += weight * row_minmax(self.score_matrix(part, users, items, seen), seen)
+                    values = _blendable(part, self.score_matrix(part, users, items, seen))
+                    total += weight * row_minmax(values, seen)
             return total
         raise InputError(f"unknown algorithm {algorithm!r}")
 
@@ -281,6 +284,14 @@ def _minmax(values: np.ndarray) -> np.ndarray:
         return values
     low, high = values.min(), values.max()
     return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+def _blendable(part: str, values: np.ndarray) -> np.ndarray:
+    """Popularity counts on a log scale before blending: they are heavy-tailed, and min-max
+    scaling raw counts would squash all but the few most popular items to about zero."""
+    if part in (POPULARITY, RECENT_POPULARITY):
+        return np.log1p(np.maximum(values, 0))
+    return values
 
 
 def row_minmax(values: np.ndarray, mask: np.ndarray) -> np.ndarray:

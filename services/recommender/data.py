@@ -71,6 +71,16 @@ LEAD_DAYS = 50  # events are listed up to this many days before they start ...
 MIN_LEAD_DAYS = 10  # ... and at least this many
 
 
+def embedding_text(
+    title: str, genre: str | None, city: str | None, venue: str | None, description: str | None
+) -> str:
+    """What an item's embedding is made from: an event's title, place and description, or
+    whatever a catalogue item (a film, an item of a generic CSV) has of those."""
+    if genre and city and venue:
+        return f"{title}. {genre} in {city} at {venue}. {description or ''}"
+    return ". ".join(part for part in (title, genre, city, description) if part)
+
+
 @dataclass(frozen=True)
 class EventUser:
     """A user and their home city."""
@@ -94,7 +104,7 @@ class Event:
     @property
     def embedding_text(self) -> str:
         """The text the content-based model embeds (title, place and description)."""
-        return f"{self.title}. {self.genre} in {self.city} at {self.venue}. {self.description}"
+        return embedding_text(self.title, self.genre, self.city, self.venue, self.description)
 
     @property
     def content_hash(self) -> str:

@@ -202,3 +202,22 @@ def ndcg_at_k(hits: list[bool], relevant: int, k: int = K) -> float:
     dcg = sum(1.0 / math.log2(rank + 2) for rank, hit in enumerate(hits[:k]) if hit)
     ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(relevant, k)))
     return dcg / ideal if ideal else 0.0
+
+
+def metrics_table(metrics: dict[str, Metrics], k: int = K) -> str:
+    """The offline table: precision, recall, NDCG at k, coverage, and NDCG relative to plain
+    and recency-weighted popularity (the bars a served model must clear)."""
+    users = next(iter(metrics.values())).users if metrics else 0
+    bars = {b: metrics[b].ndcg for b in ("popularity", "recent_popularity") if b in metrics}
+    lines = [
+        f"{'algorithm':<18} {'precision@' + str(k):>13} {'recall@' + str(k):>10} "
+        f"{'NDCG@' + str(k):>8} {'coverage':>9} {'x pop':>6} {'x recent':>8}   ({users} test users)"
+    ]
+    for algorithm, m in metrics.items():
+        ratios = [m.ndcg / bar if bar > 0 else math.nan for bar in bars.values()]
+        shown = " ".join(f"{r:>{w}.2f}" for r, w in zip(ratios, (6, 8), strict=False))
+        lines.append(
+            f"{algorithm:<18} {m.precision:>13.4f} {m.recall:>10.4f} {m.ndcg:>8.4f} "
+            f"{m.coverage:>9.3f} {shown}"
+        )
+    return "\n".join(lines)

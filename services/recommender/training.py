@@ -25,7 +25,7 @@ from services.recommender.evaluation import K, Metrics, candidate_items, evaluat
 from services.recommender.gates import baseline_failure, empty_list_failure
 from services.recommender.settings import RecommenderSettings
 from services.recommender.store import read_event_starts, read_event_vectors, read_interactions
-from services.recommender.tuning import tune
+from services.recommender.tuning import Tuned, tune
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,54 @@ def _fitter(settings: RecommenderSettings, vectors, extra) -> Callable[..., Even
     return fit
 
 
+@dataclass
+class OfflineResult:
+    """Tuned hyperparameters, test metrics per algorithm, and how to refit with them."""
+
+    tuned: Tuned
+    metrics: dict[str, Metrics]
+    fit: Callable[..., EventsModel]
+    cutoff: pd.Timestamp
+
+    @property
+    def params(self) -> dict:
+        """Keyword arguments of `fit` that carry the tuned values."""
+        return {
+            "half_life_days": self.tuned.half_life_days,
+            "ease_lambda": self.tuned.ease_lambda,
+            "hybrid_weights": self.tuned.hybrid_weights,
+        }
+
+
+def evaluate_offline(
+    frame: pd.DataFrame,
+    vectors: dict,
+    starts: dict[str, pd.Timestamp],
+    settings: RecommenderSettings,
+    say: Callable[[str], None] = print,
+) -> OfflineResult:
+    """Global time split, tuning on a window of the training period, test metrics."""
+    split = time_split(frame, settings.rec_test_share)
+    say(
+        f"time split at {split.cutoff:%Y-%m-%d %H:%M}: {len(split.train)} train, "
+        f"{len(split.test)} test interactions"
+    )
+    # Events nobody touched yet (future listings) still enter the catalogue via content.
+    fit = _fitter(settings, vectors, list(vectors))
+    tuned = tune(
+        split.train,
+        fit,
+        starts,
+        valid_share=settings.rec_test_share,
+        seed=settings.events_seed,
+        say=say,
+    )
+    result = OfflineResult(tuned, {}, fit, split.cutoff)
+    say("fitting every algorithm (hybrid with the tuned blend) on the train split")
+    result.metrics = evaluate(fit(split.train, **result.params), split, starts=starts)
+    return result
+
+
 def train_events(
     settings: RecommenderSettings,
     db: Database,
@@ -83,39 +131,18 @@ def train_events(
         f"{len(frame)} interactions from {source} "
         f"({frame['user_id'].nunique()} users, {frame['event_id'].nunique()} items)"
     )
-    split = time_split(frame, settings.rec_test_share)
-    say(
-        f"time split at {split.cutoff:%Y-%m-%d %H:%M}: {len(split.train)} train, "
-        f"{len(split.test)} test interactions"
-    )
     if data is not None:
         # A user's file: its items may not be stored events, so no event catalogue joins in.
         items = set(frame["event_id"])
         vectors = {k: v for k, v in vectors.items() if k in items}
         starts = {k: v for k, v in starts.items() if k in items}
-    # Events nobody touched yet (future listings) still enter the catalogue via content.
-    upcoming = list(vectors)
-    fit = _fitter(settings, vectors, upcoming)
-    tuned = tune(
-        split.train,
-        fit,
-        starts,
-        valid_share=settings.rec_test_share,
-        seed=settings.events_seed,
-        say=say,
-    )
-    params = {
-        "half_life_days": tuned.half_life_days,
-        "ease_lambda": tuned.ease_lambda,
-        "hybrid_weights": tuned.hybrid_weights,
-    }
-    say("fitting every algorithm (hybrid with the tuned blend) on the train split")
-    evaluated = fit(split.train, **params)
-    metrics = evaluate(evaluated, split, starts=starts)
+    offline = evaluate_offline(frame, vectors, starts, settings, say)
+    metrics = offline.metrics
     flat: dict[str, float] = {}
     for algorithm, m in metrics.items():
         flat |= m.as_dict(algorithm)
-    flat |= {f"valid_ndcg_at_{K}_{k}": v for k, v in tuned.validation.items()}
+    flat |= {f"valid_ndcg_at_{K}_{k}": v for k, v in offline.tuned.validation.items()}
+    fit, params = offline.fit, offline.params
     say("refitting on every interaction for serving")
     final = fit(frame, **params)
     failures = [
@@ -189,10 +216,12 @@ def _register(
         settings=settings,
     )
     new = flat.get(GATE_METRIC, 0.0)
-    if failures:
-        gate, promoted = "failed: " + "; ".join(failures), False
-    elif not promote_allowed:
+    if not promote_allowed:
         gate, promoted = "not promoted: trained on an external file (promote by hand)", False
+        if failures:
+            gate += "; gates failed: " + "; ".join(failures)
+    elif failures:
+        gate, promoted = "failed: " + "; ".join(failures), False
     elif champion_ndcg is None:
         gate, promoted = "no champion yet: promoted", True
     elif new >= champion_ndcg - settings.rec_promotion_margin:

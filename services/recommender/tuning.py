@@ -23,6 +23,7 @@ from services.recommender.algorithms import (
     HYBRID_WEIGHTS,
     RECENT_POPULARITY,
     EventsModel,
+    _blendable,
     fit_ease,
     recent_popularity,
     row_minmax,
@@ -128,9 +129,9 @@ def blend_weights(
     seen, relevant = data.block(model, rows)
     parts = [c for c in COMPONENTS if c != CONTENT or model.has_content]
     normalised = {
-        c: row_minmax(model.score_matrix(c, data.users, data.candidates, seen), seen).astype(
-            np.float32
-        )
+        c: row_minmax(
+            _blendable(c, model.score_matrix(c, data.users, data.candidates, seen)), seen
+        ).astype(np.float32)
         for c in parts
     }
 
