@@ -109,7 +109,7 @@ def tune(
     validation[EASE] = best
     weights, score = blend_weights(model, data, seed=seed)
     shown = ", ".join(f"{k} {v:g}" for k, v in weights.items() if v)
-    say(f"  hybrid weights {shown} (validation NDCG@{K} {score:.4f})")
+    say(f"  blend of the hybrid: {shown} (validation NDCG@{K} {score:.4f})")
     validation["hybrid"] = score
     return Tuned(best_h, best_l, weights, validation)
 
