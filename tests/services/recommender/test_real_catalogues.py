@@ -79,6 +79,20 @@ def test_a_wrong_or_unknown_encoding_is_a_clear_error(tmp_path) -> None:
     assert len(load_interactions(utf16)) == len(load_interactions(LATEST / "ratings.csv"))
 
 
+def test_windows_exports_decode_as_cp1252_and_bad_ids_are_refused(tmp_path) -> None:
+    path = tmp_path / "items.csv"
+    # 0x93/0x94 are curly quotes in cp1252 and invalid in UTF-8 (and control codes in latin-1).
+    path.write_bytes(b"id,title\n1,\x93Quoted\x94 Title\n")
+    items, used = load_items(path)
+    assert used == "cp1252" and items[0].title == "\u201cQuoted\u201d Title"
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("user,item,rating,timestamp\nu\x001,10,4,1\n" + "u2," + "x" * 129 + ",4,1\n")
+    with pytest.raises(InputError) as caught:
+        load_interactions(ratings)
+    assert "line 2, column 'user'" in str(caught.value)
+    assert "line 3, column 'item'" in str(caught.value)
+
+
 def test_bad_item_rows_are_named_by_line_and_column(tmp_path) -> None:
     path = tmp_path / "items.csv"
     path.write_text(
