@@ -45,8 +45,9 @@ class Catalogue:
     details: dict[str, dict[str, Any]]
     dated: np.ndarray | None = None  # False for items without a start time
     loaded_at: float = field(default_factory=time.monotonic)
-    # Per served model: catalogue position -> model item index (-1: the model lacks it).
-    _indices: tuple[Any, np.ndarray] | None = field(default=None, repr=False)
+    # Per served model: (catalogue position -> model item index or -1, model items the
+    # catalogue lacks).
+    _indices: tuple[Any, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, conn: Any) -> Catalogue:
