@@ -217,6 +217,23 @@ def test_a_bundle_that_would_serve_an_empty_list_fails_its_smoke_test() -> None:
     smoke_test(model, _catalogue({"A": future, "B": future}))
 
 
+def test_undated_and_unstored_items_are_candidates_but_never_pass_a_city_filter() -> None:
+    model = _tiny_model()  # items A, B, C
+    future = datetime(2099, 1, 1, tzinfo=UTC)
+    catalogue = _catalogue({"A": future, "B": None})  # C is known to the model only
+    catalogue.cities[0] = "Cork"
+
+    def ids(**filters) -> list[str]:
+        args = {"city": None, "date_from": None, "date_to": None, "dismissed": set()} | filters
+        return sorted(model.item_ids[catalogue.candidates(model, **args)].tolist())
+
+    assert ids() == ["A", "B", "C"]
+    # An undated item passes date filters; a dated one only inside them.
+    assert ids(date_to=datetime(2098, 1, 1, tzinfo=UTC)) == ["B", "C"]
+    assert ids(city="Cork") == ["A"]  # neither the undated B nor the unstored C has a city
+    assert ids(dismissed={"C", "B"}) == ["A"]
+
+
 def test_the_promotion_gate_refuses_a_served_model_below_either_popularity_baseline() -> None:
     def metrics(ndcg: float) -> Metrics:
         return Metrics(precision=0.1, recall=0.1, ndcg=ndcg, coverage=0.5, users=100)
