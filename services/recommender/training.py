@@ -6,7 +6,9 @@ version is then refitted on everything (feedback included), so the served model 
 newest users and events. Promotion needs three gates: the served algorithm at least matches
 plain and recency-weighted popularity on the test split, every user with history gets a
 non-empty list from the current catalogue, and the new hybrid NDCG@10 trails the champion's
-recorded one by at most `rec_promotion_margin`.
+recorded one by at most `rec_promotion_margin`. A tuned blend that scores below the better
+popularity baseline on the test split is never served: the hybrid becomes that baseline (so
+a first training still yields a servable champion) and the refused blend's score is logged.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from services.core.database import Database
 from services.core.errors import InputError
 from services.recommender.algorithms import HYBRID, EventsModel, fit_events_model
 from services.recommender.evaluation import K, Metrics, candidate_items, evaluate, time_split
-from services.recommender.gates import baseline_failure, empty_list_failure
+from services.recommender.gates import BASELINES, baseline_failure, empty_list_failure
 from services.recommender.settings import RecommenderSettings
 from services.recommender.store import read_event_starts, read_event_vectors, read_interactions
 from services.recommender.tuning import Tuned, tune
@@ -71,6 +73,8 @@ class OfflineResult:
     metrics: dict[str, Metrics]
     fit: Callable[..., EventsModel]
     cutoff: pd.Timestamp
+    refused_blend: str | None = None  # why the tuned blend was replaced by a baseline
+    refused_ndcg: float | None = None  # the refused blend's test NDCG@10
 
     @property
     def params(self) -> dict:
@@ -107,7 +111,19 @@ def evaluate_offline(
     )
     result = OfflineResult(tuned, {}, fit, split.cutoff)
     say("fitting every algorithm (hybrid with the tuned blend) on the train split")
-    result.metrics = evaluate(fit(split.train, **result.params), split, starts=starts)
+    model = fit(split.train, **result.params)
+    result.metrics = evaluate(model, split, starts=starts)
+    refused = baseline_failure(result.metrics, HYBRID)
+    if refused:
+        # Never serve a blend below a popularity baseline: the hybrid becomes that baseline
+        # (it then scores exactly the baseline's NDCG), and the refused blend is recorded.
+        best = max(BASELINES, key=lambda b: result.metrics[b].ndcg)
+        result.refused_blend = f"tuned blend refused ({refused}); the hybrid serves {best}"
+        say(result.refused_blend)
+        result.refused_ndcg = result.metrics[HYBRID].ndcg
+        result.tuned.hybrid_weights = {best: 1.0}
+        model.hybrid_weights = {best: 1.0}
+        result.metrics |= evaluate(model, split, starts=starts, algorithms=(HYBRID,))
     return result
 
 
@@ -142,6 +158,8 @@ def train_events(
     for algorithm, m in metrics.items():
         flat |= m.as_dict(algorithm)
     flat |= {f"valid_ndcg_at_{K}_{k}": v for k, v in offline.tuned.validation.items()}
+    if offline.refused_ndcg is not None:
+        flat[f"test_ndcg_at_{K}_refused_blend"] = offline.refused_ndcg
     fit, params = offline.fit, offline.params
     say("refitting on every interaction for serving")
     final = fit(frame, **params)
@@ -155,7 +173,17 @@ def train_events(
         if f
     ]
     return _register(
-        settings, db, final, metrics, flat, len(frame), source, promote_allowed, say, failures
+        settings,
+        db,
+        final,
+        metrics,
+        flat,
+        len(frame),
+        source,
+        promote_allowed,
+        say,
+        failures,
+        offline.refused_blend,
     )
 
 
@@ -170,6 +198,7 @@ def _register(
     promote_allowed: bool,
     say: Callable[[str], None],
     failures: list[str] | None = None,
+    note: str | None = None,
 ) -> EventsTrainOutcome:
     import mlflow
 
@@ -236,6 +265,8 @@ def _register(
             f"by more than {settings.rec_promotion_margin}"
         )
         promoted = False
+    if note:
+        gate = f"{gate}; {note}"
     if promoted:
         promote(name, settings, str(version.version))
     say(f"registered {name} version {version.version}; gate {gate}")

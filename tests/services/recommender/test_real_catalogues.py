@@ -248,21 +248,41 @@ def test_the_promotion_gate_refuses_a_served_model_below_either_popularity_basel
     assert baseline_failure(table | {"hybrid": metrics(0.16)}, "hybrid") is None
 
 
-def test_training_refuses_to_promote_a_hybrid_below_popularity(
+def test_training_never_serves_a_hybrid_below_popularity(
     events_db, events_home, monkeypatch
 ) -> None:
     """A blend that is ALS alone scores below recency-weighted popularity on the generated
-    data: the version is registered, never promoted, and the gate says why."""
+    data: the gate refuses it, and the hybrid the version serves is the better baseline."""
     from services.recommender import training
+    from services.recommender.artifacts import load_events_model
     from services.recommender.tuning import Tuned
-    from services.training.registry import CHAMPION, alias_version
+    from services.training.registry import CHAMPION, alias_version, mlflow_tracking_uri
 
     monkeypatch.setattr(training, "tune", lambda *a, **k: Tuned(1.0, 25.0, {"als": 1.0}))
     settings = events_home.settings()
     outcome = training.train_events(settings, events_db, say=lambda _: None)
-    hybrid = outcome.metrics["hybrid"].ndcg
-    best = max(outcome.metrics[b].ndcg for b in ("popularity", "recent_popularity"))
-    assert hybrid < best
+    baselines = {b: outcome.metrics[b].ndcg for b in ("popularity", "recent_popularity")}
+    best = max(baselines, key=baselines.get)
+    refused = outcome.flat_metrics["test_ndcg_at_10_refused_blend"]
+    assert refused < baselines[best]  # ALS alone really is below the baseline
+    assert outcome.metrics["hybrid"].ndcg == pytest.approx(baselines[best])
+    assert f"tuned blend refused (hybrid NDCG@10 {refused:.4f} is below {best}" in outcome.gate
+    champion = alias_version(settings.events_model_name, CHAMPION, settings)
+    assert outcome.promoted and str(champion.version) == outcome.version
+    served = load_events_model(
+        mlflow_tracking_uri(settings), settings.events_model_name, outcome.version
+    )
+    assert served.hybrid_weights == {best: 1.0}
+
+
+def test_training_refuses_a_served_algorithm_below_popularity(events_db, events_home) -> None:
+    """No fallback for a non-hybrid default: ALS below recency popularity is not promoted."""
+    from services.recommender.training import train_events
+    from services.training.registry import CHAMPION, alias_version
+
+    settings = events_home.settings(rec_default_algorithm="als")
+    outcome = train_events(settings, events_db, say=lambda _: None)
+    assert outcome.metrics["als"].ndcg < outcome.metrics["recent_popularity"].ndcg
     assert not outcome.promoted
-    assert outcome.gate.startswith("failed: hybrid NDCG@10")
+    assert outcome.gate.startswith("failed: als NDCG@10")
     assert alias_version(settings.events_model_name, CHAMPION, settings) is None
