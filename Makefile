@@ -111,6 +111,10 @@ report: venv ## Write the operator page to .beacon/storage/reports/ops/index.htm
 ops-screenshot: venv ## Regenerate docs/images/ops-page.png from the operator page test in Chromium
 	BEACON_WRITE_SCREENSHOTS=1 $(PY) -m pytest tests/observability/test_ops_page.py -q
 
+.PHONY: bench-events-offline
+bench-events-offline: venv ## Events NDCG@10 / precision@10 / recall@10 per algorithm on a global time split
+	$(PY) -m bench.bench_events_offline
+
 clean: ## Remove the local state folder (embedded database, reports) and caches
 	rm -rf .beacon cdk.out .pytest_cache .ruff_cache
 

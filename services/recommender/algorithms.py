@@ -1,8 +1,9 @@
-"""The recommenders behind one interface: popularity, item-item CF, ALS, content, hybrid.
+"""Recommenders behind one interface: popularity, recency, item CF, ALS, EASE, content, hybrid.
 
 One `EventsModel` holds every algorithm trained on the same interactions, so an A/B variant
 is just an algorithm name and a registry version carries the whole set. Scores are computed
-for a given array of candidate items (the upcoming events that pass the request's filters).
+for a given array of candidate items (the upcoming events that pass the request's filters),
+one user at a time for serving or as a users x items matrix for offline evaluation.
 """
 
 from __future__ import annotations
@@ -19,9 +20,24 @@ import scipy.sparse as sp
 from services.core.errors import InputError
 
 POPULARITY, ITEM_KNN, ALS, CONTENT, HYBRID = "popularity", "item_knn", "als", "content", "hybrid"
+RECENT_POPULARITY, EASE = "recent_popularity", "ease"
+#: Algorithms an API request or A/B variant may name (the API schema lists exactly these).
 ALGORITHMS = (POPULARITY, ITEM_KNN, ALS, CONTENT, HYBRID)
-#: Blend of min-max normalised component scores (chosen on generated data, see the tests).
+#: Every algorithm evaluated offline: the served ones plus the components only the hybrid
+#: serves (recency-weighted popularity, the bar a model must clear, and EASE).
+OFFLINE_ALGORITHMS = (POPULARITY, RECENT_POPULARITY, ITEM_KNN, ALS, EASE, CONTENT, HYBRID)
+#: The hybrid's parts; their weights are tuned on a validation window (see tuning.py).
+COMPONENTS = (POPULARITY, RECENT_POPULARITY, ITEM_KNN, ALS, EASE, CONTENT)
+#: Blend of min-max normalised component scores before tuning (and for bundles that predate it).
 HYBRID_WEIGHTS = {ALS: 0.35, ITEM_KNN: 0.35, CONTENT: 0.2, POPULARITY: 0.1}
+#: Recency half-life and EASE regularisation before tuning (tuning.py picks them per data set).
+DEFAULT_HALF_LIFE_DAYS = 7.0
+DEFAULT_EASE_LAMBDA = 50.0
+#: EASE inverts a dense items x items matrix: beyond this many items only the most
+#: interacted ones take part (3,000 items: a 72 MB matrix and about a second to invert).
+EASE_MAX_ITEMS = 3000
+#: Weights kept per item column of the EASE matrix (the rest are near zero).
+EASE_KEEP = 200
 BUNDLE_FILE = "events_model.npz"
 META_FILE = "events_model.json"
 
@@ -46,12 +62,23 @@ class EventsModel:
     als_items: np.ndarray
     item_vectors: np.ndarray  # unit rows; zero rows for items without an embedding
     hybrid_weights: dict[str, float] = field(default_factory=lambda: dict(HYBRID_WEIGHTS))
+    #: Popularity with each interaction discounted by its age at the end of training.
+    recent_popularity: np.ndarray | None = None
+    #: EASE item-item weights (row: from item, column: to item), pruned per column.
+    ease: sp.csr_matrix | None = None
+    #: Hyperparameters the bundle was fitted with (half-life, EASE lambda, ...), for the record.
+    params: dict[str, float] = field(default_factory=dict)
     user_index: dict[str, int] = field(init=False, repr=False)
     item_index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.user_index = {u: i for i, u in enumerate(self.user_ids.tolist())}
         self.item_index = {e: i for i, e in enumerate(self.item_ids.tolist())}
+        # Bundles written before these components existed still load and serve.
+        if self.recent_popularity is None:
+            self.recent_popularity = self.popularity.copy()
+        if self.ease is None:
+            self.ease = sp.csr_matrix((len(self.item_ids), len(self.item_ids)), dtype=np.float32)
 
     @property
     def has_content(self) -> bool:
@@ -81,29 +108,72 @@ class EventsModel:
     ) -> np.ndarray:
         """Scores of candidate `items` (indices) for `user` (index; None: unknown user).
 
-        An unknown user gets popularity (the caller filters by city first: cold start), except
-        from the content model when a profile from their recent feedback is given.
+        An unknown user gets recency-weighted popularity (the caller filters by city first:
+        cold start), except from plain popularity, and from the content model when a profile
+        from their recent feedback is given.
         """
         if algorithm == POPULARITY:
             return self.popularity[items]
+        if algorithm == RECENT_POPULARITY:
+            return self.recent_popularity[items]
         if algorithm == CONTENT:
             vector = profile if profile is not None else self.profile(user)
             if vector is None:
-                return self.popularity[items]
+                return self.recent_popularity[items]
             return _matvec(self.item_vectors, vector.astype(np.float32))[items]
         if user is None:
-            return self.popularity[items]
+            return self.recent_popularity[items]
         if algorithm == ALS:
             return _matvec(self.als_items, self.als_users[user])[items]
         if algorithm == ITEM_KNN:
             # One sparse row times the pruned similarity matrix: every item's score at once,
             # cheaper than slicing the matrix's columns down to the candidates first.
             return (self.user_items[user] @ self.knn).toarray().ravel()[items]
+        if algorithm == EASE:
+            return (_binary(self.user_items[user]) @ self.ease).toarray().ravel()[items]
         if algorithm == HYBRID:
             total = np.zeros(len(items), dtype=np.float64)
             for part, weight in self.hybrid_weights.items():
                 if weight and (part != CONTENT or self.has_content):
-                    total += weight * _minmax(self.scores(part, user, items, profile))
+                    total += weight * _minmax(
+                        _blendable(part, self.scores(part, user, items, profile))
+                    )
+            return total
+        raise InputError(f"unknown algorithm {algorithm!r}")
+
+    def score_matrix(
+        self, algorithm: str, users: np.ndarray, items: np.ndarray, seen: np.ndarray
+    ) -> np.ndarray:
+        """Scores (len(users) x len(items)) of known `users` for candidate `items`, offline.
+
+        `seen` (same shape, bool) marks items each user had in training: the hybrid normalises
+        over the rest, as `recommend` does for one user. The caller masks them out of rankings.
+        """
+        shape = (len(users), len(items))
+        if algorithm in (POPULARITY, RECENT_POPULARITY):
+            values = self.popularity if algorithm == POPULARITY else self.recent_popularity
+            return np.broadcast_to(values[items].astype(np.float64), shape).copy()
+        rows = self.user_items[users]
+        if algorithm == ALS:
+            return self.als_users[users] @ self.als_items[items].T
+        if algorithm == ITEM_KNN:
+            return (rows @ self.knn[:, items]).toarray()
+        if algorithm == EASE:
+            return (_binary(rows) @ self.ease[:, items]).toarray()
+        if algorithm == CONTENT:
+            if not self.has_content:
+                return self.score_matrix(RECENT_POPULARITY, users, items, seen)
+            counts = np.asarray(rows.getnnz(axis=1)).reshape(-1, 1)
+            profiles = (_binary(rows) @ self.item_vectors) / np.maximum(counts, 1)
+            norms = np.linalg.norm(profiles, axis=1, keepdims=True)
+            profiles = profiles / np.where(norms > 0, norms, 1.0)
+            return profiles @ self.item_vectors[items].T
+        if algorithm == HYBRID:
+            total = np.zeros(shape, dtype=np.float64)
+            for part, weight in self.hybrid_weights.items():
+                if weight and (part != CONTENT or self.has_content):
+                    values = _blendable(part, self.score_matrix(part, users, items, seen))
+                    total += weight * row_minmax(values, seen)
             return total
         raise InputError(f"unknown algorithm {algorithm!r}")
 
@@ -136,11 +206,12 @@ class EventsModel:
             "user_ids": self.user_ids.astype(str),
             "item_ids": self.item_ids.astype(str),
             "popularity": self.popularity,
+            "recent_popularity": self.recent_popularity,
             "als_users": self.als_users,
             "als_items": self.als_items,
             "item_vectors": self.item_vectors,
         }
-        for name in ("user_items", "knn"):
+        for name in ("user_items", "knn", "ease"):
             matrix: sp.csr_matrix = getattr(self, name)
             arrays |= {
                 f"{name}_data": matrix.data,
@@ -149,7 +220,11 @@ class EventsModel:
                 f"{name}_shape": np.asarray(matrix.shape),
             }
         np.savez(folder / BUNDLE_FILE, **arrays)
-        meta = {"hybrid_weights": self.hybrid_weights, "algorithms": list(ALGORITHMS)}
+        meta = {
+            "hybrid_weights": self.hybrid_weights,
+            "algorithms": list(OFFLINE_ALGORITHMS),
+            "params": self.params,
+        }
         (folder / META_FILE).write_text(json.dumps(meta, indent=2))
         return folder
 
@@ -161,7 +236,9 @@ class EventsModel:
         with np.load(folder / BUNDLE_FILE, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
 
-        def csr(name: str) -> sp.csr_matrix:
+        def csr(name: str) -> sp.csr_matrix | None:
+            if f"{name}_shape" not in arrays:
+                return None  # a bundle from before this component
             shape = tuple(int(x) for x in arrays[f"{name}_shape"])
             parts = (arrays[f"{name}_data"], arrays[f"{name}_indices"], arrays[f"{name}_indptr"])
             return sp.csr_matrix(parts, shape=shape)
@@ -176,6 +253,9 @@ class EventsModel:
             als_items=arrays["als_items"],
             item_vectors=arrays["item_vectors"],
             hybrid_weights={k: float(v) for k, v in meta["hybrid_weights"].items()},
+            recent_popularity=arrays.get("recent_popularity"),
+            ease=csr("ease"),
+            params={k: float(v) for k, v in meta.get("params", {}).items()},
         )
 
 
@@ -204,6 +284,35 @@ def _minmax(values: np.ndarray) -> np.ndarray:
         return values
     low, high = values.min(), values.max()
     return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+def _blendable(part: str, values: np.ndarray) -> np.ndarray:
+    """Popularity counts on a log scale before blending: they are heavy-tailed, and min-max
+    scaling raw counts would squash all but the few most popular items to about zero."""
+    if part in (POPULARITY, RECENT_POPULARITY):
+        return np.log1p(np.maximum(values, 0))
+    return values
+
+
+def row_minmax(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Min-max scale each row over its unmasked entries (masked ones become 0)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return values
+    low = np.where(mask, np.inf, values).min(axis=1, keepdims=True)
+    high = np.where(mask, -np.inf, values).max(axis=1, keepdims=True)
+    span = high - low
+    ok = np.isfinite(span) & (span > 0)
+    out = np.where(ok, (values - np.where(ok, low, 0.0)) / np.where(ok, span, 1.0), 0.0)
+    out[mask] = 0.0
+    return out
+
+
+def _binary(rows: sp.csr_matrix) -> sp.csr_matrix:
+    """The same sparsity pattern with every stored weight set to 1."""
+    out = rows.copy()
+    out.data = np.ones_like(out.data)
+    return out
 
 
 def _unit(vector: np.ndarray) -> np.ndarray | None:
@@ -236,15 +345,20 @@ def fit_events_model(
     neighbours: int = 50,
     seed: int = 42,
     extra_items: list[str] | None = None,
+    half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+    ease_lambda: float = DEFAULT_EASE_LAMBDA,
+    ease_max_items: int = EASE_MAX_ITEMS,
+    hybrid_weights: dict[str, float] | None = None,
 ) -> EventsModel:
-    """Fit every algorithm on `interactions` (user_id, event_id, weight).
+    """Fit every algorithm on `interactions` (user_id, event_id, weight[, occurred_at]).
 
     `extra_items` (events nobody has interacted with yet) join the catalogue with zero
     popularity so content-based and hybrid recommendations can still reach them.
     """
     if interactions.empty:
         raise InputError("no interactions to train on")
-    frame = interactions[["user_id", "event_id", "weight"]]
+    columns = ["user_id", "event_id", "weight"]
+    frame = interactions[columns + (["occurred_at"] if "occurred_at" in interactions else [])]
     if extra_items:
         known = set(frame["event_id"].unique())
         new = sorted(set(extra_items) - known)
@@ -269,7 +383,68 @@ def fit_events_model(
         als_users=als_users,
         als_items=als_items,
         item_vectors=vectors,
+        hybrid_weights=dict(hybrid_weights or HYBRID_WEIGHTS),
+        recent_popularity=recent_popularity(frame, item_ids, half_life_days),
+        ease=fit_ease(matrix, ease_lambda, max_items=ease_max_items),
+        params={"half_life_days": half_life_days, "ease_lambda": ease_lambda},
     )
+
+
+def recent_popularity(
+    interactions: pd.DataFrame, item_ids: np.ndarray, half_life_days: float
+) -> np.ndarray:
+    """Per item, the sum of interaction weights halved every `half_life_days` of age.
+
+    Age is counted back from the newest interaction: what is popular *now* (new items
+    arriving, tastes drifting) rather than over the whole history. Without timestamps this
+    is plain popularity.
+    """
+    index = pd.Index(item_ids)
+    codes = index.get_indexer(interactions["event_id"])
+    weights = interactions["weight"].to_numpy(np.float64)
+    if "occurred_at" in interactions and interactions["occurred_at"].notna().any():
+        times = pd.to_datetime(interactions["occurred_at"], utc=True)
+        age_days = (times.max() - times).dt.total_seconds().fillna(0).to_numpy() / 86400
+        weights = weights * np.exp2(-age_days / max(half_life_days, 1e-6))
+    keep = codes >= 0
+    out = np.bincount(codes[keep], weights=weights[keep], minlength=len(item_ids))
+    return out.astype(np.float32)
+
+
+def fit_ease(
+    matrix: sp.csr_matrix,
+    lam: float,
+    *,
+    max_items: int = EASE_MAX_ITEMS,
+    keep: int = EASE_KEEP,
+) -> sp.csr_matrix:
+    """EASE (Steck, 2019): closed-form item-item weights B = I - P / diag(P), P = (X'X + lam I)^-1.
+
+    X is the binary users x items matrix. The inverse is dense, so only the `max_items` most
+    interacted items take part (the rest score 0 from EASE and rely on the other components);
+    each column then keeps its `keep` largest weights, so a user's score is one sparse row
+    times a sparse matrix, like item-item CF.
+    """
+    n = matrix.shape[1]
+    binary = _binary(matrix.tocsr()).astype(np.float64)
+    counts = np.asarray(binary.sum(axis=0)).ravel()
+    cols = np.flatnonzero(counts > 0)
+    if len(cols) > max_items:
+        cols = np.sort(cols[np.argsort(-counts[cols], kind="stable")[:max_items]])
+    if len(cols) < 2:
+        return sp.csr_matrix((n, n), dtype=np.float32)
+    sub = binary[:, cols]
+    gram = (sub.T @ sub).toarray()
+    gram[np.diag_indices_from(gram)] += lam
+    inverse = np.linalg.inv(gram)
+    weights = -inverse / np.diag(inverse)  # column j divided by P_jj
+    np.fill_diagonal(weights, 0.0)
+    keep = min(keep, len(cols) - 1)
+    top = np.argpartition(-np.abs(weights), keep - 1, axis=0)[:keep]  # keep x len(cols)
+    rows = cols[top.ravel()]
+    columns = cols[np.tile(np.arange(len(cols)), keep)]
+    values = weights[top, np.arange(len(cols))].ravel()
+    return sp.csr_matrix((values.astype(np.float32), (rows, columns)), shape=(n, n))
 
 
 def item_knn(matrix: sp.csr_matrix, neighbours: int) -> sp.csr_matrix:

@@ -94,28 +94,73 @@ def _embed(db) -> None:
 @cli_job
 def load_command(
     path: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            help="Interaction file: user,item,action|rating,"
-            "timestamp CSV, or MovieLens ratings.dat/u.data."
+            help="Interaction file: user,item,action|rating,timestamp CSV, or MovieLens "
+            "ratings.csv / ratings.dat / u.data. Optional when only --items is given."
         ),
-    ],
+    ] = None,
+    items: Annotated[
+        Path | None,
+        typer.Option(
+            "--items",
+            help="Item metadata: MovieLens u.item or movies.csv, or a CSV with "
+            "id,title[,text][,tags][,city][,time] (see docs/data-formats.md).",
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="Encoding of the files (e.g. latin-1). Default: UTF-8, else cp1252, else "
+            "latin-1, as detected per file."
+        ),
+    ] = None,
     source: Annotated[str, typer.Option(help="Label stored with the rows.")] = "file",
+    embed: Annotated[
+        bool, typer.Option(help="Embed new or changed items for the content-based model.")
+    ] = True,
 ) -> None:
-    """Validate a whole interaction file, then store it in one transaction (bad row: nothing)."""
-    from services.core.database import Database
-    from services.recommender.loader import load_interactions
-    from services.recommender.store import insert_interactions
+    """Validate whole files, then store items and interactions in one transaction.
 
+    A bad row anywhere means nothing is stored. Rerunning with the same files stores nothing
+    new. Items are then embedded (only new or changed ones) so content-based and hybrid
+    recommendations can use their titles, tags and text.
+    """
+    from services.core.database import Database
+    from services.recommender.items import load_items
+    from services.recommender.loader import load_interactions
+    from services.recommender.store import insert_interactions, upsert_items
+
+    if path is None and items is None:
+        raise typer.BadParameter("give an interaction file, --items FILE, or both")
     settings = _settings()
-    frame = load_interactions(path)
-    typer.echo(
-        f"{path.name}: {len(frame)} valid interactions "
-        f"({frame['user_id'].nunique()} users, {frame['event_id'].nunique()} items)"
-    )
-    with Database.from_settings(settings) as db, db.connection() as conn:
-        added = insert_interactions(conn, frame, source=source)
-    typer.echo(f"stored {added} new interactions")
+    catalogue, frame = None, None
+    if items is not None:
+        catalogue, used = load_items(items, encoding)
+        typer.echo(f"{items.name}: {len(catalogue)} valid items (decoded as {used})")
+    if path is not None:
+        frame = load_interactions(path, encoding)
+        typer.echo(
+            f"{path.name}: {len(frame)} valid interactions "
+            f"({frame['user_id'].nunique()} users, {frame['event_id'].nunique()} items)"
+        )
+        if catalogue is not None:
+            unknown = set(frame["event_id"]) - {i.item_id for i in catalogue}
+            if unknown:
+                typer.echo(
+                    f"note: {len(unknown)} item(s) rated but not in {items.name}: they are "
+                    "served by id only"
+                )
+    with Database.from_settings(settings) as db:
+        with db.connection() as conn:
+            if catalogue is not None:
+                typer.echo(f"stored {upsert_items(conn, catalogue)} new or changed items")
+            if frame is not None:
+                typer.echo(
+                    f"stored {insert_interactions(conn, frame, source=source)} new interactions"
+                )
+        if embed and catalogue is not None:
+            _embed(db)
 
 
 @cli_job
@@ -128,20 +173,25 @@ def train_events_command(
             "layouts accepted). Default: the stored interactions plus the API's feedback.",
         ),
     ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Encoding of --data (default: detected).")
+    ] = None,
 ) -> None:
-    """Train popularity, item-item CF, ALS, content-based and hybrid recommenders; print
+    """Train popularity, recency-weighted popularity, item-item CF, ALS, EASE, content-based
+    and hybrid recommenders (tuned on a validation window of the training period); print
     precision@10, recall@10 and NDCG@10 per algorithm on a time-based split; register the
-    bundle as `events-recommender` and promote it unless its hybrid NDCG@10 trails the
-    champion's by more than BEACON_REC_PROMOTION_MARGIN (exit 1). A model trained on --data
-    is registered as challenger only (promote it with `beacon model promote`).
+    bundle as `events-recommender` and promote it unless the served algorithm scores below
+    plain or recency-weighted popularity, a user with history would get an empty list, or its
+    hybrid NDCG@10 trails the champion's by more than BEACON_REC_PROMOTION_MARGIN (exit 1).
+    A model trained on --data is registered as challenger only (`beacon model promote`).
     """
     from services.core.database import Database
-    from services.recommender.evaluation import K
+    from services.recommender.evaluation import metrics_table
     from services.recommender.loader import load_interactions
     from services.recommender.training import train_events
 
     settings = _settings()
-    frame = load_interactions(data) if data is not None else None
+    frame = load_interactions(data, encoding) if data is not None else None
     with Database.from_settings(settings) as db:
         outcome = train_events(
             settings,
@@ -151,16 +201,7 @@ def train_events_command(
             promote_allowed=data is None,
             say=typer.echo,
         )
-    users = next(iter(outcome.metrics.values())).users
-    typer.echo(
-        f"\n{'algorithm':<12} {'precision@' + str(K):>13} {'recall@' + str(K):>10} "
-        f"{'NDCG@' + str(K):>8} {'coverage':>9}   ({users} test users)"
-    )
-    for algorithm, m in outcome.metrics.items():
-        typer.echo(
-            f"{algorithm:<12} {m.precision:>13.4f} {m.recall:>10.4f} {m.ndcg:>8.4f} "
-            f"{m.coverage:>9.3f}"
-        )
+    typer.echo("\n" + metrics_table(outcome.metrics))
     typer.echo(f"version {outcome.version}: {outcome.gate}")
     if data is None and not outcome.promoted:
         raise typer.Exit(code=GATE_FAILED)

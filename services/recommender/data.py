@@ -1,8 +1,17 @@
 """Deterministic events data: users with a home city and tastes, events, and interactions.
 
-Interactions are drawn from latent preferences (home city, genre tastes, event appeal) with
-some popularity-driven noise, so a personalised model has something to learn that popularity
-alone cannot see, and the offline comparison between them is meaningful.
+Made to look like real interaction logs rather than to flatter personalised models:
+- strong popularity bias and a long tail: event appeal is heavy-tailed (log-normal, sigma
+  1.5), so a few events take a large share of all views, and a third of the views follow
+  appeal alone (what everybody is looking at), not the user's taste;
+- new items over time: an event is listed some weeks before it starts and can only be seen
+  between listing and start; interest is highest just after listing, so what is popular
+  this week differs from what was popular over the whole history;
+- users whose taste drifts: each user moves from one genre mix to another over the history;
+- heavy and light users: activity per user is log-normal too.
+Personal signal remains (home city, genre tastes, taste-driven saves and purchases), so a
+model has something to learn beyond popularity, but recency-weighted popularity is a strong
+baseline, as it is on public ratings data.
 """
 
 from __future__ import annotations
@@ -47,13 +56,29 @@ ACTION_WEIGHTS = {"view": 1.0, "save": 3.0, "purchase": 5.0}
 #: Funnel order: a goal counts that action and everything deeper.
 FUNNEL = {"view": 0, "save": 1, "purchase": 2}
 
-HOME_CITY_SHARE = 0.85  # interactions in the user's own city
-NOISE_SHARE = 0.12  # interactions driven by global popularity only, not by taste
+HOME_CITY_SHARE = 0.8  # taste-driven views in the user's own city
+NOISE_SHARE = 0.35  # views driven by what is popular right now, not by taste
+APPEAL_SIGMA = 1.5  # log-normal spread of event appeal: the popularity bias
+ACTIVITY_SIGMA = 0.8  # log-normal spread of how active users are
+TASTE_DRIFT = 0.6  # how far a user's genre mix moves towards a second one over the history
+FRESH_DAYS = 8.0  # interest in an event decays with this time constant after listing ...
+FRESH_FLOOR = 0.25  # ... down to this share of its peak
 MEAN_INTERACTIONS = 14
 HISTORY_DAYS = 100  # interactions span this many days up to the anchor
 EVENT_PAST_DAYS = 80  # events start from this many days before the anchor ...
 EVENT_FUTURE_DAYS = 100  # ... to this many days after it
-LEAD_DAYS = 50  # users look at an event up to this many days before it starts
+LEAD_DAYS = 50  # events are listed up to this many days before they start ...
+MIN_LEAD_DAYS = 10  # ... and at least this many
+
+
+def embedding_text(
+    title: str, genre: str | None, city: str | None, venue: str | None, description: str | None
+) -> str:
+    """What an item's embedding is made from: an event's title, place and description, or
+    whatever a catalogue item (a film, an item of a generic CSV) has of those."""
+    if genre and city and venue:
+        return f"{title}. {genre} in {city} at {venue}. {description or ''}"
+    return ". ".join(part for part in (title, genre, city, description) if part)
 
 
 @dataclass(frozen=True)
@@ -79,7 +104,7 @@ class Event:
     @property
     def embedding_text(self) -> str:
         """The text the content-based model embeds (title, place and description)."""
-        return f"{self.title}. {self.genre} in {self.city} at {self.venue}. {self.description}"
+        return embedding_text(self.title, self.genre, self.city, self.venue, self.description)
 
     @property
     def content_hash(self) -> str:
@@ -165,39 +190,58 @@ def _interactions(
     mean_interactions: int,
 ) -> pd.DataFrame:
     n_users, n_events = len(users), len(events)
-    tastes = rng.dirichlet(np.full(len(genres), 0.25), size=n_users)
-    appeal = rng.lognormal(0.0, 0.8, size=n_events)  # some events are simply more popular
+    taste_from = rng.dirichlet(np.full(len(genres), 0.25), size=n_users)
+    taste_to = rng.dirichlet(np.full(len(genres), 0.25), size=n_users)
+    appeal = rng.lognormal(0.0, APPEAL_SIGMA, size=n_events)
     home = np.array([CITIES.index(u.home_city) for u in users])
     ev_city = np.array([CITIES.index(e.city) for e in events])
     ev_genre = np.array([genres.index(e.genre) for e in events])
     ev_start = np.array([(e.starts_at - anchor).total_seconds() / 86400 for e in events])
+    ev_listed = ev_start - rng.uniform(MIN_LEAD_DAYS, LEAD_DAYS, size=n_events)
 
-    # Users draw more than they keep: interactions after the anchor are in the future.
-    draws = rng.poisson(mean_interactions * 2, size=n_users)
+    activity = rng.lognormal(0.0, ACTIVITY_SIGMA, size=n_users)
+    activity *= mean_interactions / activity.mean()
+    draws = rng.poisson(activity)
     user_ix = np.repeat(np.arange(n_users), draws)
     m = len(user_ix)
-    city = np.where(rng.random(m) < HOME_CITY_SHARE, home[user_ix], rng.integers(0, 6, size=m))
-    event_ix = np.full(m, -1)
-    for c in range(len(CITIES)):
-        want = np.flatnonzero(city == c)
-        pool = np.flatnonzero(ev_city == c)
-        if not len(pool):
-            continue
-        # P(event | user, city) ~ appeal x taste for its genre (plus a little curiosity).
-        for chunk in np.array_split(want, max(1, len(want) * len(pool) // 4_000_000 + 1)):
-            weights = (tastes[user_ix[chunk]][:, ev_genre[pool]] + 0.02) * appeal[pool]
-            event_ix[chunk] = pool[_sample_rows(rng, weights)]
-    noise = (rng.random(m) < NOISE_SHARE) | (event_ix < 0)
-    event_ix[noise] = rng.choice(n_events, size=int(noise.sum()), p=appeal / appeal.sum())
+    day = rng.uniform(-HISTORY_DAYS, 0.0, size=m)  # when the user went looking
+    drift = TASTE_DRIFT * (day + HISTORY_DAYS) / HISTORY_DAYS
 
-    # A user looks at an event some days before it starts; keep what happened by the anchor.
-    seen_day = ev_start[event_ix] - rng.uniform(0, LEAD_DAYS, size=m)
-    keep = (seen_day <= 0) & (seen_day >= -HISTORY_DAYS)
-    user_ix, event_ix, seen_day = user_ix[keep], event_ix[keep], seen_day[keep]
-    pairs = pd.DataFrame({"u": user_ix, "e": event_ix, "d": seen_day})
-    pairs = pairs.drop_duplicates(["u", "e"]).reset_index(drop=True)
-    # Affinity drives the funnel: people save and buy what matches their taste.
-    affinity = tastes[pairs["u"], ev_genre[pairs["e"]]]
+    def taste(rows: np.ndarray) -> np.ndarray:
+        d = drift[rows][:, None]
+        return (1 - d) * taste_from[user_ix[rows]] + d * taste_to[user_ix[rows]]
+
+    event_ix = np.full(m, -1)
+    noise = rng.random(m) < NOISE_SHARE
+    city = np.where(rng.random(m) < HOME_CITY_SHARE, home[user_ix], rng.integers(0, 6, size=m))
+    groups = [
+        (np.flatnonzero(~noise & (city == c)), np.flatnonzero(ev_city == c)) for c in range(6)
+    ]
+    groups.append((np.flatnonzero(noise), np.arange(n_events)))
+    for want, pool in groups:
+        if not len(want) or not len(pool):
+            continue
+        for chunk in np.array_split(want, max(1, len(want) * len(pool) // 2_000_000 + 1)):
+            # P(event | user, day) ~ appeal x freshness x taste for its genre, among the events
+            # listed and not yet started that day; the popularity-driven share ignores taste.
+            since = day[chunk][:, None] - ev_listed[pool]
+            live = (since >= 0) & (day[chunk][:, None] <= ev_start[pool])
+            fresh = np.exp(-np.clip(since, 0, None) / FRESH_DAYS) + FRESH_FLOOR
+            weights = appeal[pool] * fresh * live
+            if pool is not groups[-1][1]:
+                weights = weights * (taste(chunk)[:, ev_genre[pool]] + 0.02)
+            picked = _sample_rows(rng, weights)
+            found = weights.sum(axis=1) > 0
+            event_ix[chunk[found]] = pool[picked[found]]
+    keep = event_ix >= 0  # nothing listed in that city that day: the user found nothing
+    user_ix, event_ix, day = user_ix[keep], event_ix[keep], day[keep]
+    pairs = pd.DataFrame({"u": user_ix, "e": event_ix, "d": day})
+    pairs = pairs.sort_values("d", kind="stable").drop_duplicates(["u", "e"])
+    pairs = pairs.reset_index(drop=True)
+    # Affinity (the taste of that day) drives the funnel: people save and buy what they like.
+    d = TASTE_DRIFT * (pairs["d"].to_numpy() + HISTORY_DAYS) / HISTORY_DAYS
+    genre = ev_genre[pairs["e"]]
+    affinity = (1 - d) * taste_from[pairs["u"], genre] + d * taste_to[pairs["u"], genre]
     is_home = home[pairs["u"]] == ev_city[pairs["e"]]
     p_save = np.clip(0.1 + 0.9 * affinity, 0, 0.9) * np.where(is_home, 1.0, 0.5)
     saved = rng.random(len(pairs)) < p_save

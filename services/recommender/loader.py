@@ -5,8 +5,9 @@ Accepted layouts, told apart by the first line:
   `userId`/`movieId` from MovieLens `ratings.csv` are accepted);
 - MovieLens `ratings.dat` (`user::item::rating::timestamp`) and `u.data` (tab-separated), which
   have no header.
-Timestamps are Unix seconds or ISO 8601 (naive means UTC). The whole file is validated before
-anything is returned, and errors name the line and column without echoing cell values.
+Timestamps are Unix seconds or ISO 8601 (naive means UTC); any encoding (textfile.py). The
+whole file is validated before anything is returned, and errors name the line and column
+without echoing cell values.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,8 +23,11 @@ import pandas as pd
 
 from services.core.errors import InputError
 from services.recommender.data import ACTION_WEIGHTS
+from services.recommender.textfile import read_text
 
 MAX_REPORTED_ERRORS = 20
+MAX_ID = 128  # the API's id limit: a longer id could never be asked for
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RATING_MAX = 10.0
 _ALIASES = {
     "user": ("user", "user_id", "userid"),
@@ -39,13 +44,14 @@ def rating_weight(rating: float) -> float:
     return max(rating - 1.0, 0.0)
 
 
-def load_interactions(path: Path | str) -> pd.DataFrame:
+def load_interactions(path: Path | str, encoding: str | None = None) -> pd.DataFrame:
     """Parse and validate a whole file into (user_id, event_id, action, weight, occurred_at).
 
-    Raises InputError naming every bad line and column (up to MAX_REPORTED_ERRORS).
+    Any encoding (given, or detected: see textfile.py). Raises InputError naming every bad
+    line and column (up to MAX_REPORTED_ERRORS).
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig")
+    text, _ = read_text(path, encoding)
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InputError(f"{path.name}: the file is empty")
@@ -118,10 +124,11 @@ def _parse(name: str, rows: list[list[str]], columns: list[str], first_line: int
 def _row(record: dict[str, str], out: dict[str, list]) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
     user, item = record["user"], record["item"]
-    if not user:
-        errors.append(("user", "empty"))
-    if not item:
-        errors.append(("item", "empty"))
+    for column, value in (("user", user), ("item", item)):
+        if not value:
+            errors.append((column, "empty"))
+        elif len(value) > MAX_ID or _CONTROL.search(value):
+            errors.append((column, f"longer than {MAX_ID} characters or control characters"))
     action, weight = "", 0.0
     if record.get("action"):
         action = record["action"].lower()
@@ -140,7 +147,7 @@ def _row(record: dict[str, str], out: dict[str, list]) -> list[tuple[str, str]]:
             action, weight = "rating", rating_weight(rating)
     else:
         errors.append(("action", "empty"))
-    ts = _timestamp(record["timestamp"])
+    ts = parse_timestamp(record["timestamp"])
     if ts is None:
         errors.append(("timestamp", "not Unix seconds or an ISO 8601 date-time"))
     if not errors:
@@ -152,7 +159,8 @@ def _row(record: dict[str, str], out: dict[str, list]) -> list[tuple[str, str]]:
     return errors
 
 
-def _timestamp(raw: str) -> datetime | None:
+def parse_timestamp(raw: str) -> datetime | None:
+    """Unix seconds or ISO 8601 (naive means UTC) as an aware datetime; None if neither."""
     if not raw:
         return None
     try:

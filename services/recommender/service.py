@@ -53,10 +53,11 @@ class ServedList:
     items: list[dict[str, Any]]
 
 
-# Upcoming events passing the filters that the user has not interacted with or dismissed.
+# Upcoming events (or undated catalogue items) passing the filters that the user has not
+# interacted with or dismissed.
 _FILTERS = """
-    e.starts_at >= greatest(coalesce(%(from)s, now()), now())
-    AND (%(to)s::timestamptz IS NULL OR e.starts_at < %(to)s)
+    (e.starts_at IS NULL OR (e.starts_at >= greatest(coalesce(%(from)s, now()), now())
+        AND (%(to)s::timestamptz IS NULL OR e.starts_at < %(to)s)))
     AND (%(city)s::text IS NULL OR e.city = %(city)s)
     AND NOT EXISTS (SELECT 1 FROM ml_feedback f
                     WHERE f.user_id = %(user)s AND f.event_id = e.event_id AND f.action = 'dismiss')

@@ -12,7 +12,8 @@ import psycopg
 
 from services.core.database import Database
 from services.embeddings.encoder import Encoder
-from services.recommender.data import ACTION_WEIGHTS, Event, EventUser
+from services.recommender.data import ACTION_WEIGHTS, Event, EventUser, embedding_text
+from services.recommender.items import CatalogueItem
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,30 @@ def upsert_events(conn: psycopg.Connection[Any], events: list[Event]) -> int:
             ],
         )
     return len(events)
+
+
+def upsert_items(conn: psycopg.Connection[Any], items: list[CatalogueItem]) -> int:
+    """Insert or update catalogue items (films, generic items) by id, in the events table.
+
+    They have no venue and may have no city or start time; an unchanged text keeps its
+    embedding. Returns how many rows were new or changed.
+    """
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO events (event_id, title, city, venue, genre, starts_at, description, "
+            "content_hash) VALUES (%s, %s, %s, NULL, %s, %s, %s, %s) "
+            "ON CONFLICT (event_id) DO UPDATE SET title = EXCLUDED.title, city = EXCLUDED.city, "
+            "venue = NULL, genre = EXCLUDED.genre, starts_at = EXCLUDED.starts_at, "
+            "description = EXCLUDED.description, content_hash = EXCLUDED.content_hash, "
+            "updated_at = now() WHERE events.content_hash IS DISTINCT FROM EXCLUDED.content_hash "
+            "OR events.starts_at IS DISTINCT FROM EXCLUDED.starts_at "
+            "OR events.city IS DISTINCT FROM EXCLUDED.city",
+            [
+                (i.item_id, i.title, i.city, i.tags, i.starts_at, i.text, i.content_hash)
+                for i in items
+            ],
+        )
+        return max(cur.rowcount, 0)
 
 
 def insert_interactions(
@@ -108,7 +133,7 @@ def embed_events(
         progress(0, total)
     for start in range(0, total, batch):
         part = rows[start : start + batch]
-        texts = [f"{r[1]}. {r[2]} in {r[3]} at {r[4]}. {r[5]}" for r in part]
+        texts = [embedding_text(*r[1:6]) for r in part]
         vectors = encoder.encode(texts)
         with db.connection() as conn, conn.cursor() as cur:
             cur.executemany(
@@ -154,8 +179,8 @@ def _array(vector: Any) -> np.ndarray:
 
 
 def read_event_starts(conn: psycopg.Connection[Any]) -> dict[str, pd.Timestamp]:
-    """Start time of every stored event, by id."""
-    rows = conn.execute("SELECT event_id, starts_at FROM events").fetchall()
+    """Start time of every stored event, by id (catalogue items without one are left out)."""
+    rows = conn.execute("SELECT event_id, starts_at FROM events WHERE starts_at IS NOT NULL")
     return {event_id: pd.Timestamp(starts) for event_id, starts in rows}
 
 

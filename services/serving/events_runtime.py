@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from services.core.database import Database
 from services.core.errors import BeaconError
 from services.recommender.algorithms import ALGORITHMS, EventsModel
 from services.recommender.catalogue import Catalogue, CatalogueCache
+from services.recommender.gates import empty_list_failure
 from services.recommender.settings import RecommenderSettings
 from services.serving.model_registry.poller import ModelPoller
 from services.serving.model_registry.slot import (
@@ -41,12 +43,19 @@ class EventsSlot(ModelSlot):
     """
 
     def __init__(
-        self, name: str, alias: str, source: RegistrySource, tracking_uri: str, **kw: Any
+        self,
+        name: str,
+        alias: str,
+        source: RegistrySource,
+        tracking_uri: str,
+        catalogue: Callable[[], Catalogue] | None = None,
+        **kw: Any,
     ) -> None:
         super().__init__(
             name, alias, source, lambda: None, missing_hint="run `beacon train events`", **kw
         )
         self.tracking_uri = tracking_uri
+        self.catalogue = catalogue
 
     def load_estimator(self, info: VersionInfo) -> Any:
         """The recommender bundle of the version."""
@@ -55,18 +64,35 @@ class EventsSlot(ModelSlot):
         return load_events_model(self.tracking_uri, info.name, info.version)
 
     def smoke_test(self, estimator: Any) -> None:
-        """Every algorithm must rank a known user's candidates (no thread controller)."""
-        smoke_test(estimator)
+        """Every algorithm must rank a known user's candidates, and every user with history
+        must get a non-empty list from the current catalogue (no thread controller)."""
+        catalogue = None
+        if self.catalogue is not None:
+            try:
+                catalogue = self.catalogue()
+            except Exception:
+                # A database outage must not get a good version refused for good: the
+                # training gate ran the same check against the catalogue already.
+                log.warning("catalogue unreadable; smoke test without the empty-list check")
+        smoke_test(estimator, catalogue)
 
     def threshold(self, info: VersionInfo) -> float:
         """Rankings have no decision threshold."""
         return 0.0
 
 
-def smoke_test(bundle: EventsModel) -> None:
-    """Raise unless every algorithm returns finite scores for the first user over all items."""
+def smoke_test(bundle: EventsModel, catalogue: Catalogue | None = None) -> None:
+    """Raise unless every algorithm returns finite scores for the first user over all items,
+    and (given the catalogue) no user with history would get an empty list from it."""
     if len(bundle.user_ids) == 0 or len(bundle.item_ids) == 0:
         raise ValueError("the bundle has no users or no items")
+    if catalogue is not None:
+        candidates = catalogue.candidates(
+            bundle, city=None, date_from=None, date_to=None, dismissed=set()
+        )
+        failure = empty_list_failure(bundle, candidates)
+        if failure:
+            raise ValueError(failure)
     items = np.arange(len(bundle.item_ids))
     for algorithm in ALGORITHMS:
         top, scores = bundle.recommend(algorithm, str(bundle.user_ids[0]), items, 10)
@@ -198,9 +224,11 @@ def open_events(
     """Build and start the events runtime (the app's lifespan calls this)."""
     uri = mlflow_tracking_uri(settings)
     kwargs = {"on_outcome": on_outcome} if on_outcome else {}
-    slot = EventsSlot(settings.events_model_name, alias, MlflowRegistry(uri), uri, **kwargs)
-    poller = ModelPoller([slot], poll_seconds, on_error=on_error)
     catalogue = CatalogueCache(lambda: _read_catalogue(db), settings.rec_catalogue_refresh_seconds)
+    slot = EventsSlot(
+        settings.events_model_name, alias, MlflowRegistry(uri), uri, catalogue.get, **kwargs
+    )
+    poller = ModelPoller([slot], poll_seconds, on_error=on_error)
     runtime = EventsRuntime(settings=settings, db=db, slot=slot, poller=poller, catalogue=catalogue)
     runtime.start()
     return runtime

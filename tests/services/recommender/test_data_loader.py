@@ -43,7 +43,8 @@ def test_users_mostly_interact_in_their_home_city() -> None:
     city = {e.event_id: e.city for e in data.events}
     views = data.interactions[data.interactions["action"] == "view"]
     share = (views["user_id"].map(home) == views["event_id"].map(city)).mean()
-    assert share > 0.6  # a random city would give about 0.2
+    # A third of the views follow what is popular anywhere; the rest are mostly at home.
+    assert share > 0.45  # a random city would give about 0.2
 
 
 def _write(tmp_path, name: str, text: str):
