@@ -9,12 +9,13 @@ from typing import Annotated
 
 import typer
 
-from services.core.cli_support import ProgressPrinter, cli_job, setup
+from services.core.cli_support import cli_job, setup
 from services.core.database import Database
 from services.core.errors import InputError
 from services.core.storage import Storage, parse_uri
 from services.embeddings.check import check_command
 from services.embeddings.encoder import get_encoder
+from services.embeddings.progress import RefreshProgress
 from services.embeddings.refresh import refresh_embeddings
 from services.embeddings.settings import EmbeddingSettings
 
@@ -61,7 +62,7 @@ def refresh_command(
             _load_source(db, settings, uri, replace=not upsert_only, missing_ok=missing_ok)
         encoder = get_encoder(settings)
         stats = refresh_embeddings(
-            db, encoder, settings, kinds=kind or ("postings", "resumes"), progress=ProgressPrinter()
+            db, encoder, settings, kinds=kind or ("postings", "resumes"), progress=RefreshProgress()
         )
     typer.echo(json.dumps(stats.as_dict(), indent=2))
 
