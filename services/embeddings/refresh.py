@@ -185,6 +185,30 @@ def _wait(future: Future[int], stats: RefreshStats) -> int:
     return written
 
 
+def pending_sample(
+    db: Database, identity: str, settings: EmbeddingSettings, *, per_kind: int = 8
+) -> dict[str, tuple[int, list[list[str]]]]:
+    """Per kind: how many documents a refresh would embed, and the chunks of a few of them."""
+    out: dict[str, tuple[int, list[list[str]]]] = {}
+    for name, kind in KINDS.items():
+        with db.connection() as conn:
+            ids = [row[0] for row in conn.execute(_stale_query(kind), (identity,))]
+            query = sql.SQL("SELECT {cols} FROM {table} WHERE {id} = ANY(%s)").format(
+                cols=sql.SQL(", ").join(map(sql.Identifier, kind.text_columns)),
+                table=sql.Identifier(kind.table),
+                id=sql.Identifier(kind.id_column),
+            )
+            with conn.cursor(row_factory=dict_row) as cur:
+                rows = cur.execute(query, (ids[:per_kind],)).fetchall()
+        chunks = [
+            chunk_text(kind.build_text(row), settings.chunk_words, settings.chunk_overlap_words)
+            or [""]
+            for row in rows
+        ]
+        out[name] = (len(ids), chunks)
+    return out
+
+
 def _stale_query(kind: DocumentKind) -> sql.Composed:
     return sql.SQL(
         "SELECT {id} FROM {table} WHERE embedding IS NULL"

@@ -27,8 +27,8 @@ class EmbeddingSettings(CoreSettings):
     )
     embedding_quantization: Literal["int8", "none"] = Field(
         "int8",
-        description="ONNX weights: dynamic int8 with per-channel weights (1.8x faster on CPU, "
-        "mean cosine 0.99 to fp32) or full fp32. Part of the stored vectors' identity.",
+        description="ONNX weights: MatMul weights quantised to int8 per channel (faster on "
+        "CPU; mean cosine >= 0.99 to torch) or full fp32. Part of the stored vectors' identity.",
     )
     embedding_cache_dir: Path | None = Field(
         None,
