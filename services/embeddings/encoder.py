@@ -125,7 +125,7 @@ class TransformerEncoder:
                 f"embedding model {settings.embedding_model!r} has dimension {self.dimension}; "
                 f"the schema stores {EMBEDDING_DIMENSION}-dimensional vectors"
             )
-        self.batch_size = settings.embedding_batch_size
+        self.batch_size = min(settings.embedding_batch_size, self.runtime.max_batch or 1024)
         self.batch_tokens = max(settings.embedding_batch_tokens, self.max_tokens)
         self.slots = EncodeSlots(settings.embedding_workers, settings.embedding_queue_seconds)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
@@ -252,7 +252,8 @@ def _load_runtime(settings: EmbeddingSettings, path: Path, key: str) -> Transfor
     model_file = exported_model(
         path, settings.model_cache_dir, key, settings.embedding_quantization
     )
-    return OnnxRuntime(model_file, threads, backend_label(settings))
+    quantized = settings.embedding_quantization == "int8"
+    return OnnxRuntime(model_file, threads, backend_label(settings), quantized=quantized)
 
 
 _cache: dict[str, TransformerEncoder] = {}

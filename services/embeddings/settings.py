@@ -42,7 +42,12 @@ class EmbeddingSettings(CoreSettings):
         "(all of a Processing instance; set it lower when API workers share a host).",
     )
     embedding_batch_size: int = Field(
-        32, ge=1, le=1024, description="Most texts per encode batch (batches are length-sorted)."
+        32,
+        ge=1,
+        le=1024,
+        description="Most texts per encode batch (batches are length-sorted). int8 ONNX "
+        "always runs one text per batch: its per-batch activation scale would make a text's "
+        "vector depend on its neighbours.",
     )
     embedding_batch_tokens: int = Field(
         4096,
