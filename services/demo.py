@@ -10,13 +10,18 @@ from typing import Annotated
 
 import typer
 
-from services.core.cli_support import ProgressPrinter, cli_job, setup
+from services.core.cli_support import cli_job, setup
 from services.core.database import Database
 from services.core.heartbeat import EMBED_REFRESH, record_success
 from services.core.storage import Storage
 from services.serving.settings import ServingSettings
 
 log = logging.getLogger(__name__)
+
+#: The default demo corpus: sized so a first run is ready in about two minutes on two cores
+#: (about 5,000 texts to encode); `--postings 5000 --resumes 1000` is the fuller corpus.
+DEMO_POSTINGS = 2000
+DEMO_RESUMES = 500
 
 
 def _say(message: str) -> None:
@@ -25,14 +30,19 @@ def _say(message: str) -> None:
 
 @cli_job
 def demo_command(
-    postings: Annotated[int, typer.Option(min=1, help="Sample postings if none loaded.")] = 5000,
-    resumes: Annotated[int, typer.Option(min=1, help="Sample resumes if none are loaded.")] = 1000,
+    postings: Annotated[
+        int, typer.Option(min=1, help="Sample postings if none loaded (5000: the fuller corpus).")
+    ] = DEMO_POSTINGS,
+    resumes: Annotated[
+        int, typer.Option(min=1, help="Sample resumes if none are loaded.")
+    ] = DEMO_RESUMES,
     host: Annotated[str | None, typer.Option(help="Bind address (default: BEACON_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: BEACON_PORT).")] = None,
     serve: Annotated[bool, typer.Option(help="Serve the API at the end (Ctrl-C stops).")] = True,
 ) -> None:
     """Start the database, load the sample corpus if empty, refresh embeddings, serve the API."""
     from services.embeddings.encoder import get_encoder
+    from services.embeddings.progress import RefreshProgress
     from services.embeddings.refresh import refresh_embeddings
     from services.jobs.corpus import generate_corpus
     from services.jobs.store import count_documents, upsert_postings, upsert_resumes
@@ -52,21 +62,55 @@ def demo_command(
                 upsert_resumes(conn, corpus.resumes)
             else:
                 _say(f"reusing loaded documents: {counts}")
-        _say("loading the embedding model (packaged all-MiniLM-L6-v2, offline)")
+        _say(
+            f"loading the embedding model (packaged all-MiniLM-L6-v2, offline, "
+            f"{settings.embedding_backend} backend; the first run exports it once)"
+        )
         encoder = get_encoder(settings)
-        _say("refreshing embeddings (only new or changed documents are embedded)")
-        stats = refresh_embeddings(db, encoder, settings, progress=ProgressPrinter())
+        _say(estimate_refresh(db, encoder, settings))
+        stats = refresh_embeddings(db, encoder, settings, progress=RefreshProgress())
         # The refresh-age alert and the ops page read this marker.
         record_success(settings.resolved_storage_uri, EMBED_REFRESH, Storage(settings.aws_region))
+        rate = stats.encoded_texts / max(stats.wall_seconds, 1e-9)
         _say(
-            f"refresh done in {stats.wall_seconds:.1f}s: {stats.embedded} embedded "
-            f"(encode {stats.encode_seconds:.1f}s, write {stats.write_seconds:.1f}s)"
+            f"refresh done in {stats.wall_seconds:.1f}s: {stats.embedded} documents, "
+            f"{stats.encoded_texts} texts ({rate:.0f} texts/s; model "
+            f"{stats.encoder.model_seconds:.1f}s, write {stats.write_seconds:.1f}s overlapped)"
         )
         _events(settings, db, encoder)
         if serve:
             _serve(settings, db, encoder, host or settings.host, port or settings.port)
     finally:
         db.close()
+
+
+def estimate_refresh(db: Database, encoder, settings: ServingSettings) -> str:
+    """What the refresh will embed and how long it should take on this machine.
+
+    The rate is measured on a few pending documents' own chunks, so the ETA holds for this
+    machine and its current load rather than for a reference one.
+    """
+    import time
+
+    from services.embeddings.refresh import pending_sample
+
+    pending = pending_sample(db, encoder.identity, settings, per_kind=8)
+    if not any(count for count, _ in pending.values()):
+        return "embeddings are current: nothing to embed"
+    texts = 0.0
+    sample: list[str] = []
+    for count, chunks in pending.values():
+        docs = min(count, 8)
+        texts += count * (sum(len(c) for c in chunks) / docs if docs else 0)
+        sample += [chunk for doc in chunks for chunk in doc]
+    started = time.perf_counter()
+    encoder.encode(sample[:32])
+    rate = min(len(sample), 32) / max(time.perf_counter() - started, 1e-9)
+    counts = ", ".join(f"{count} {name}" for name, (count, _) in pending.items())
+    return (
+        f"embedding {counts} (about {texts:.0f} texts) at ~{rate:.0f} texts/s on this "
+        f"machine: ETA ~{texts / rate:.0f}s"
+    )
 
 
 def _events(settings: ServingSettings, db: Database, encoder) -> None:

@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 
-from services.core.cli_support import ProgressPrinter, cli_job, setup
+from services.core.cli_support import cli_job, setup
 from services.core.database import Database
 from services.core.errors import InputError
 from services.core.heartbeat import EMBED_REFRESH, record_success
 from services.core.storage import Storage, parse_uri
 from services.embeddings.check import check_command
 from services.embeddings.encoder import get_encoder
+from services.embeddings.progress import RefreshProgress
 from services.embeddings.refresh import refresh_embeddings
 from services.embeddings.settings import EmbeddingSettings
 
@@ -28,6 +29,34 @@ SOURCE_HELP = (
     "of either. Its kind comes from the file name (containing 'posting' or 'resume'). Each "
     "file is the full set of its kind: documents missing from it are deleted."
 )
+
+
+@app.command("prepare")
+@cli_job
+def prepare_command() -> None:
+    """Export (and quantise) the encoder into the model cache, then check it encodes offline.
+
+    Runs at image build and at install, so the first job or request does not pay the export
+    (about 10 s on two cores). Safe to rerun: an exported model is reused.
+    """
+    import time
+
+    settings = EmbeddingSettings()
+    setup(settings)
+    started = time.perf_counter()
+    encoder = get_encoder(settings)
+    vectors = encoder.encode(["ready"])
+    if vectors.shape != (1, encoder.dimension):
+        raise RuntimeError(f"encoder returned shape {vectors.shape}")
+    typer.echo(
+        json.dumps(
+            {
+                "model": encoder.identity,
+                "cache_dir": str(settings.model_cache_dir),
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
+    )
 
 
 @app.command("refresh")
@@ -62,7 +91,7 @@ def refresh_command(
             _load_source(db, settings, uri, replace=not upsert_only, missing_ok=missing_ok)
         encoder = get_encoder(settings)
         stats = refresh_embeddings(
-            db, encoder, settings, kinds=kind or ("postings", "resumes"), progress=ProgressPrinter()
+            db, encoder, settings, kinds=kind or ("postings", "resumes"), progress=RefreshProgress()
         )
     # Freshness alerts and the ops page read this marker (age of the last successful refresh).
     record_success(

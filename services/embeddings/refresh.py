@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,13 +18,14 @@ from services.core.database import Database
 from services.core.locks import job_lock
 from services.embeddings.chunking import chunk_text
 from services.embeddings.documents import KINDS, DocumentKind
-from services.embeddings.encoder import Encoder
+from services.embeddings.encoder import Encoder, EncodeTimings
 from services.embeddings.settings import EmbeddingSettings
 
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "embeddings-refresh"
-ProgressCallback = Callable[[str, int, int], None]
+#: Called with (kind, documents done, documents to do, the refresh's running stats).
+ProgressCallback = Callable[[str, int, int, "RefreshStats"], None]
 
 
 @dataclass
@@ -42,19 +44,45 @@ class KindStats:
 
 @dataclass
 class RefreshStats:
-    """Counts and timings of a refresh; timings split encode from database work."""
+    """Counts and timings of a refresh; timings split encode from database work.
+
+    Writes run in a background thread while the next batch encodes, so `write_seconds` is
+    time spent writing, not time added to the wall clock; `write_wait_seconds` is what the
+    encoding loop actually waited for writes.
+    """
 
     model: str
     kinds: dict[str, KindStats] = field(default_factory=dict)
     encode_seconds: float = 0.0
+    chunk_seconds: float = 0.0
     write_seconds: float = 0.0
+    write_wait_seconds: float = 0.0
     read_seconds: float = 0.0
     wall_seconds: float = 0.0
+    encoder: EncodeTimings = field(default_factory=EncodeTimings)
 
     @property
     def embedded(self) -> int:
         """Documents embedded across kinds."""
         return sum(k.embedded for k in self.kinds.values())
+
+    @property
+    def encoded_texts(self) -> int:
+        """Texts (chunks of postings, whole resumes) sent to the encoder."""
+        return self.encoder.texts
+
+    def time_shares(self) -> dict[str, float]:
+        """Share of the refresh's elapsed time per step (tokenise, model, pool, write...)."""
+        steps = {
+            "read": self.read_seconds,
+            "chunk": self.chunk_seconds,
+            "tokenize": self.encoder.tokenize_seconds,
+            "model": self.encoder.model_seconds,
+            "pool": self.encoder.pool_seconds,
+            "write_wait": self.write_wait_seconds,
+        }
+        total = sum(steps.values()) or 1.0
+        return {name: round(seconds / total, 4) for name, seconds in steps.items()}
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly summary for logs and the CLI."""
@@ -70,10 +98,17 @@ class RefreshStats:
                 }
                 for name, k in self.kinds.items()
             },
+            "encoded_texts": self.encoder.texts,
             "encode_seconds": round(self.encode_seconds, 3),
+            "tokenize_seconds": round(self.encoder.tokenize_seconds, 3),
+            "model_seconds": round(self.encoder.model_seconds, 3),
+            "pool_seconds": round(self.encoder.pool_seconds, 3),
+            "chunk_seconds": round(self.chunk_seconds, 3),
             "write_seconds": round(self.write_seconds, 3),
+            "write_wait_seconds": round(self.write_wait_seconds, 3),
             "read_seconds": round(self.read_seconds, 3),
             "wall_seconds": round(self.wall_seconds, 3),
+            "time_shares": self.time_shares(),
         }
 
 
@@ -117,13 +152,61 @@ def _refresh_kind(
         pending = [row[0] for row in conn.execute(_stale_query(kind), (encoder.identity,))]
     stats.read_seconds += time.perf_counter() - t0
     if progress:
-        progress(kind.name, 0, len(pending))
-    for start in range(0, len(pending), settings.refresh_batch_docs):
-        ids = pending[start : start + settings.refresh_batch_docs]
-        kind_stats.embedded += _refresh_batch(db, encoder, settings, kind, ids, stats, kind_stats)
-        if progress:
-            progress(kind.name, min(start + len(ids), len(pending)), len(pending))
+        progress(kind.name, 0, len(pending), stats)
+    # One write in flight while the next batch encodes: the database work overlaps the model.
+    # Each write is still its own transaction, so a kill keeps every batch that committed.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh-write") as writer:
+        in_flight: Future[int] | None = None
+        in_flight_end = 0
+        for start in range(0, len(pending), settings.refresh_batch_docs):
+            ids = pending[start : start + settings.refresh_batch_docs]
+            encoded = _encode_batch(db, encoder, settings, kind, ids, stats)
+            if in_flight is not None:
+                kind_stats.embedded += _wait(in_flight, stats)
+                if progress:
+                    progress(kind.name, in_flight_end, len(pending), stats)
+            in_flight = None
+            if encoded is not None:
+                in_flight = writer.submit(_write_encoded, db, kind, encoded, encoder, stats)
+                if kind.chunk_table:
+                    kind_stats.chunks += len(encoded.vectors)
+            in_flight_end = min(start + len(ids), len(pending))
+        if in_flight is not None:
+            kind_stats.embedded += _wait(in_flight, stats)
+        if progress and pending:
+            progress(kind.name, len(pending), len(pending), stats)
     return kind_stats
+
+
+def _wait(future: Future[int], stats: RefreshStats) -> int:
+    t0 = time.perf_counter()
+    written = future.result()
+    stats.write_wait_seconds += time.perf_counter() - t0
+    return written
+
+
+def pending_sample(
+    db: Database, identity: str, settings: EmbeddingSettings, *, per_kind: int = 8
+) -> dict[str, tuple[int, list[list[str]]]]:
+    """Per kind: how many documents a refresh would embed, and the chunks of a few of them."""
+    out: dict[str, tuple[int, list[list[str]]]] = {}
+    for name, kind in KINDS.items():
+        with db.connection() as conn:
+            ids = [row[0] for row in conn.execute(_stale_query(kind), (identity,))]
+            query = sql.SQL("SELECT {cols} FROM {table} WHERE {id} = ANY(%s)").format(
+                cols=sql.SQL(", ").join(map(sql.Identifier, kind.text_columns)),
+                table=sql.Identifier(kind.table),
+                id=sql.Identifier(kind.id_column),
+            )
+            with conn.cursor(row_factory=dict_row) as cur:
+                rows = cur.execute(query, (ids[:per_kind],)).fetchall()
+        chunks = [
+            chunk_text(kind.build_text(row), settings.chunk_words, settings.chunk_overlap_words)
+            or [""]
+            for row in rows
+        ]
+        out[name] = (len(ids), chunks)
+    return out
 
 
 def _stale_query(kind: DocumentKind) -> sql.Composed:
@@ -134,15 +217,24 @@ def _stale_query(kind: DocumentKind) -> sql.Composed:
     ).format(id=sql.Identifier(kind.id_column), table=sql.Identifier(kind.table))
 
 
-def _refresh_batch(
+@dataclass
+class _Encoded:
+    """One batch's rows, chunks and vectors, ready to write."""
+
+    rows: list[dict[str, Any]]
+    doc_chunks: list[list[str]]
+    vectors: np.ndarray
+    doc_vectors: np.ndarray
+
+
+def _encode_batch(
     db: Database,
     encoder: Encoder,
     settings: EmbeddingSettings,
     kind: DocumentKind,
     ids: Sequence[str],
     stats: RefreshStats,
-    kind_stats: KindStats,
-) -> int:
+) -> _Encoded | None:
     t0 = time.perf_counter()
     query = sql.SQL("SELECT {cols}, content_hash FROM {table} WHERE {id} = ANY(%s)").format(
         cols=sql.SQL(", ").join(map(sql.Identifier, kind.text_columns)),
@@ -153,7 +245,7 @@ def _refresh_batch(
         rows = cur.execute(query, (list(ids),)).fetchall()
     stats.read_seconds += time.perf_counter() - t0
     if not rows:  # deleted since the stale list was read
-        return 0
+        return None
 
     t0 = time.perf_counter()
     doc_chunks = [
@@ -166,16 +258,29 @@ def _refresh_batch(
         for row in rows
     ]
     flat = [chunk for chunks in doc_chunks for chunk in chunks]
-    vectors = encoder.encode(flat)
-    stats.encode_seconds += time.perf_counter() - t0
-
-    t0 = time.perf_counter()
+    t1 = time.perf_counter()
+    stats.chunk_seconds += t1 - t0
+    vectors = encoder.encode(flat, timings=stats.encoder)
     doc_vectors = _document_vectors(vectors, [len(c) for c in doc_chunks])
+    stats.encode_seconds += time.perf_counter() - t1
+    return _Encoded(rows, doc_chunks, vectors, doc_vectors)
+
+
+def _write_encoded(
+    db: Database, kind: DocumentKind, encoded: _Encoded, encoder: Encoder, stats: RefreshStats
+) -> int:
+    t0 = time.perf_counter()
     with db.connection() as conn, conn.transaction():
-        written = _write_batch(conn, kind, rows, doc_chunks, vectors, doc_vectors, encoder)
+        written = _write_batch(
+            conn,
+            kind,
+            encoded.rows,
+            encoded.doc_chunks,
+            encoded.vectors,
+            encoded.doc_vectors,
+            encoder,
+        )
     stats.write_seconds += time.perf_counter() - t0
-    if kind.chunk_table:
-        kind_stats.chunks += len(flat)
     return written
 
 

@@ -53,8 +53,13 @@ class Answerer(Protocol):
 
     name: str
 
-    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
-        """Answer only from `passages`."""
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        question_vector: np.ndarray | None = None,
+    ) -> Answer:
+        """Answer only from `passages`; `question_vector` is the retrieval's encoding of it."""
         ...
 
 
@@ -102,8 +107,18 @@ class ExtractiveAnswerer:
         self.max_per_job = max_per_job
         self.max_candidates = max_candidates
 
-    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
-        """Stitch the best sentences into a short answer, each followed by its `[job_id]`."""
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        question_vector: np.ndarray | None = None,
+    ) -> Answer:
+        """Stitch the best sentences into a short answer, each followed by its `[job_id]`.
+
+        The question is encoded once (retrieval already did it: pass `question_vector`) and
+        never batched with the sentences, so a long question does not pad every sentence to
+        its length; the sentences go through the encoder's length-sorted batches and cache.
+        """
         candidates = [
             (p_index, sentence)
             for p_index, passage in enumerate(passages)
@@ -111,8 +126,10 @@ class ExtractiveAnswerer:
         ][: self.max_candidates]
         if not candidates:
             return Answer(NO_ANSWER, [], self.name)
-        vectors = self.encoder.encode([question] + [s for _, s in candidates])
-        similarity = vectors[1:] @ vectors[0]
+        if question_vector is None:
+            question_vector = self.encoder.encode([question])[0]
+        vectors = self.encoder.encode([s for _, s in candidates])
+        similarity = vectors @ np.asarray(question_vector, dtype=np.float32)
         # Stable sort: equal similarities keep passage (retrieval) order.
         order = np.argsort(-similarity, kind="stable")
         chosen: list[tuple[int, str]] = []
@@ -206,7 +223,12 @@ class BedrockAnswerer:
         self.max_tokens = max_tokens
         self.temperature = temperature
 
-    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        question_vector: np.ndarray | None = None,
+    ) -> Answer:
         """Ask the model, then keep only citations of retrieved job ids."""
         if not passages:
             return Answer(NO_ANSWER, [], self.name)

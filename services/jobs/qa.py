@@ -41,7 +41,7 @@ def answer_question(
             conn, question, vector, top_k, filters, candidates=candidates, ef_search=ef_search
         )
     retrieved = time.perf_counter()
-    answer = answerer.answer(question, hits.passages)
+    answer = answerer.answer(question, hits.passages, question_vector=vector)
     answered = time.perf_counter()
     return QAResult(
         answer=answer,

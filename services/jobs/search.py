@@ -12,7 +12,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from services.core.database import Database
-from services.core.errors import BeaconError
+from services.core.errors import BeaconError, InputError
 from services.embeddings.chunking import chunk_text
 from services.embeddings.encoder import Encoder
 
@@ -23,6 +23,9 @@ HYBRID_CANDIDATES = 30
 #: Upper bound on tuples an iterative index scan visits: far above any filter's selectivity
 #: need at our table sizes, but it still caps a pathological filter that matches nothing.
 MAX_SCAN_TUPLES = 50_000
+#: Most chunks one free text may become. The API's 20,000-character texts stay below it (at
+#: most 10,000 words, so 100 windows of 100 new words); it bounds what any caller can ask for.
+MAX_TEXT_CHUNKS = 100
 
 POSTING_COLUMNS = (
     "job_id",
@@ -155,8 +158,15 @@ def encode_document(
 
     Stored vectors are the normalised mean of their chunk vectors, so a pasted resume is chunked
     and averaged the same way; otherwise long texts would be truncated and not comparable.
+    The chunks go to the encoder in one call (length-sorted batches, cached per chunk), so
+    the cost grows with the number of chunks and is capped by MAX_TEXT_CHUNKS.
     """
     chunks = chunk_text(text, chunk_words, overlap_words) or [text]
+    if len(chunks) > MAX_TEXT_CHUNKS:
+        raise InputError(
+            f"text: {len(chunks)} chunks of {chunk_words} words; at most {MAX_TEXT_CHUNKS} "
+            "are encoded per request"
+        )
     vectors = encoder.encode(chunks)
     mean = vectors.mean(axis=0)
     return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from services.core.errors import BeaconError, DatabaseUnavailable, InputError
+from services.embeddings.slots import EncoderBusy
 from services.jobs.answerers import AnswerUnavailable
 from services.jobs.search import NotEmbedded, NotFound
 from services.serving.context import ServiceStarting
@@ -28,6 +29,7 @@ _STATUS: list[tuple[type[BaseException], int]] = [
     (InputError, 422),
     (DatabaseUnavailable, 503),
     (AnswerUnavailable, 503),
+    (EncoderBusy, 503),
     (ServiceStarting, 503),
     (NoModel, 503),
     (BeaconError, 400),

@@ -102,9 +102,14 @@ def test_serving_image_has_a_healthcheck_on_the_api_port() -> None:
 
 
 @pytest.mark.parametrize("name", ["serving.Dockerfile", "processing.Dockerfile"])
-def test_images_that_embed_load_the_packaged_model_at_build_time(name: str) -> None:
+def test_images_that_embed_export_the_encoder_at_build_time(name: str) -> None:
     build = " ".join(rest for k, rest in instructions(DOCKER / name) if k == "RUN")
-    assert "get_encoder(EmbeddingSettings()).encode" in build
+    assert "beacon embed prepare" in build
+    # The exported model travels to the runtime stage, and the runtime looks for it there.
+    final = final_stage(DOCKER / name)
+    assert ("COPY", "--from=build /opt/beacon/models /opt/beacon/models") in final
+    env = " ".join(rest for k, rest in final if k == "ENV")
+    assert "BEACON_EMBEDDING_CACHE_DIR=/opt/beacon/models" in env
 
 
 def test_extras_defaults_match_the_deployables() -> None:

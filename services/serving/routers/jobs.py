@@ -41,7 +41,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _ERRORS = {
     404: {"description": "The resume or posting id does not exist."},
     409: {"description": "The resume or posting has not been embedded yet."},
-    503: {"description": "The database (or answer backend) is unavailable; retry."},
+    503: {"description": "The database, answer backend or encoder is unavailable or busy; retry."},
 }
 
 
