@@ -105,9 +105,10 @@ def test_serving_image_has_a_healthcheck_on_the_api_port() -> None:
 def test_images_that_embed_export_the_encoder_at_build_time(name: str) -> None:
     build = " ".join(rest for k, rest in instructions(DOCKER / name) if k == "RUN")
     assert "beacon embed prepare" in build
-    # The exported model travels to the runtime stage, and the runtime looks for it there.
+    # The exported model (with the RDS CA bundle beside it) travels to the runtime stage, and
+    # the runtime looks for it there.
     final = final_stage(DOCKER / name)
-    assert ("COPY", "--from=build /opt/beacon/models /opt/beacon/models") in final
+    assert ("COPY", "--from=build /opt/beacon /opt/beacon") in final
     env = " ".join(rest for k, rest in final if k == "ENV")
     assert "BEACON_EMBEDDING_CACHE_DIR=/opt/beacon/models" in env
 
