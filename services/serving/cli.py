@@ -18,8 +18,14 @@ def serve_command(
     """Serve the API (jobs endpoints, /health, /ready, /metrics, /docs)."""
     import uvicorn
 
+    from services.core.embedded import stop_on_signals
+
     settings = ServingSettings()
     setup(settings)
+    # The embedded server starts inside uvicorn's lifespan, in a worker thread where signal
+    # handlers cannot be set; set them now, so a SIGTERM after uvicorn's graceful shutdown
+    # still exits through atexit and stops the server.
+    stop_on_signals()
     uvicorn.run(
         "services.serving.app:create_app",
         factory=True,
@@ -27,4 +33,5 @@ def serve_command(
         port=port or settings.port,
         log_config=None,  # keep Beacon's logging configuration
         access_log=False,  # the app logs one JSON line per request itself
+        server_header=False,  # no software banner
     )

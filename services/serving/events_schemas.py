@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.recommender.algorithms import ALGORITHMS
+from services.serving.text_fields import ONE_LINE_PATTERN, TEXT_PATTERN
 
 Algorithm = Literal["popularity", "item_knn", "als", "content", "hybrid"]
 assert set(ALGORITHMS) == set(Algorithm.__args__)  # the schema must list every algorithm
 # No control characters: PostgreSQL text cannot hold NUL, and ids are never multi-line.
-ID = {"min_length": 1, "max_length": 128, "pattern": r"^[^\x00-\x1f\x7f]+$"}
+ID = {"min_length": 1, "max_length": 128, "pattern": ONE_LINE_PATTERN}
 SLUG = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class _Request(BaseModel):
     # Unknown fields are errors: a misspelt "topk" must not silently fall back to the default.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Strict: "5" for top_k is a client bug worth a 422, not a silent cast.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -111,7 +113,7 @@ class ExperimentCreate(_Request):
 
     experiment_id: str = Field(..., pattern=SLUG)
     name: str = Field(..., min_length=1, max_length=200, pattern=ID["pattern"])
-    description: str = Field("", max_length=2000, pattern=r"^[^\x00]*$")
+    description: str = Field("", max_length=2000, pattern=TEXT_PATTERN)
     variants: list[VariantIn] = Field(..., min_length=2, max_length=10)
     goal: Literal["view", "save", "purchase"] = Field(
         "purchase", description="Conversion: this action or a deeper one (view < save < purchase)."
@@ -136,7 +138,94 @@ class ExperimentCreate(_Request):
     @field_validator("ends_at")
     @classmethod
     def _ends_after(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        return _later_than(value, info, "starts_at")
+        value = _later_than(value, info, "starts_at")
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError("must be in the future")
+        return value
+
+
+class FeedbackResponse(BaseModel):
+    """The stored feedback; `duplicate` when the same (list, event, action) was already sent."""
+
+    duplicate: bool
+    feedback_id: int
+    recommendation_id: str
+    user_id: str
+    event_id: str
+    action: str
+    experiment_id: str | None
+    variant: str | None
+
+
+class VariantOut(BaseModel):
+    """One arm of an experiment."""
+
+    name: str
+    algorithm: str
+    weight: float
+
+
+class ExperimentOut(BaseModel):
+    """An experiment; the first variant is the control."""
+
+    experiment_id: str
+    name: str
+    description: str
+    variants: list[VariantOut]
+    goal: str
+    status: Literal["draft", "running", "stopped"]
+    starts_at: str | None
+    ends_at: str | None
+
+
+class ExperimentList(BaseModel):
+    """Every experiment, newest first."""
+
+    experiments: list[ExperimentOut]
+
+
+class VariantResult(BaseModel):
+    """Exposures and conversions (users) of one variant; lift vs control for the others."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    algorithm: str
+    weight: float
+    exposures: int
+    conversions: int
+    conversion_rate: float | None
+    is_control: bool
+
+
+class SampleRatio(BaseModel):
+    """Chi-square check of the assignment against the weights."""
+
+    chi2: float | None
+    p_value: float | None
+    mismatch: bool
+
+
+class ExperimentResults(BaseModel):
+    """Per-variant results with lift, 95 % CI and p-value against the control."""
+
+    experiment: ExperimentOut
+    goal: str
+    variants: list[VariantResult]
+    sample_ratio: SampleRatio
+
+
+class RetrainStatus(BaseModel):
+    """A retraining job: running, succeeded (version, promoted, metrics) or failed."""
+
+    job_id: str
+    status: Literal["running", "succeeded", "failed"]
+    message: str
+    version: str | None
+    promoted: bool | None
+    metrics: dict[str, Any] | None
+    started_at: str | None
+    finished_at: str | None
 
 
 class RetrainStarted(BaseModel):

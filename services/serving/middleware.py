@@ -9,6 +9,7 @@ import traceback
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.serving.metrics import Metrics
@@ -17,6 +18,13 @@ log = logging.getLogger("services.serving.access")
 error_log = logging.getLogger("services.serving.errors")
 
 UNMATCHED_ROUTE = "unmatched"
+#: Sent with every response: JSON only, never framed, never cached, no referrer leaks.
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
 
 
 def route_template(scope: Scope) -> str:
@@ -54,12 +62,20 @@ class RequestMiddleware:
                 status = message["status"]
                 response_started = True
                 headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [h for h in SECURITY_HEADERS if h[0] not in present]
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except HTTPException as exc:
+            # A client error raised below the exception handlers: the body-size limit raises
+            # its 413 from `receive`. It is the client's fault: counted as such, not an ERROR.
+            status = exc.status_code
+            if not response_started:
+                await _send_json(send, status, {"detail": exc.detail}, request_id, exc.headers)
         except Exception as exc:
             status = 500
             # Frames and the exception type only: the message may contain request text.
@@ -101,17 +117,20 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any], request_id: str) -> None:
+async def _send_json(
+    send: Send,
+    status: int,
+    body: dict[str, Any],
+    request_id: str,
+    extra: dict[str, str] | None = None,
+) -> None:
     payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"x-request-id", request_id.encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        *SECURITY_HEADERS,
+        (b"x-request-id", request_id.encode()),
+    ]
+    headers += [(k.lower().encode(), v.encode()) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

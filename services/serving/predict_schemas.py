@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from services.serving.text_fields import ONE_LINE_PATTERN
 from services.training.readmission_schema import (
     COLUMN_SPECS,
     EXAMPLE_RECORD,
@@ -34,7 +35,13 @@ def _record_field(name: str) -> tuple[Any, Any]:
         return kind, ...
     kind = Annotated[
         str | None,
-        Field(strict=True, max_length=MAX_CATEGORY_CHARS, description=spec.description),
+        Field(
+            strict=True,
+            max_length=MAX_CATEGORY_CHARS,
+            # A NUL here once dropped whole prediction-log batches (other clients' rows too).
+            pattern=ONE_LINE_PATTERN,
+            description=spec.description,
+        ),
     ]
     # `?` (or null) means missing, as in the original file; columns that are often missing may
     # be left out. Any other text is accepted: unknown categories are the pipeline's job.

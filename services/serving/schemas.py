@@ -8,21 +8,27 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from services.jobs.documents import Seniority
 from services.jobs.search import SearchFilters
+from services.serving.text_fields import Identifier, OneLine, Text
 
 #: Pasted resumes and postings are a few hundred words; this bounds abuse, not real use.
 MAX_DOCUMENT_CHARS = 20_000
-ID_FIELD = {"min_length": 1, "max_length": 128}
 
 
 class _Request(BaseModel):
     # Unknown fields are errors: a misspelt "topk" must not silently fall back to the default.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Strict: "5" for top_k or false for min_salary is a client bug worth a 422, not a cast.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+
+def _one_of(*names: str) -> dict[str, Any]:
+    """JSON schema of "exactly one of these fields" (the model validator enforces it)."""
+    return {"oneOf": [{"required": [name]} for name in names]}
 
 
 class Filters(_Request):
     """Posting filters; see `services.jobs.search.SearchFilters` for the exact semantics."""
 
-    location: str | None = Field(
+    location: OneLine | None = Field(
         None,
         min_length=1,
         max_length=200,
@@ -30,7 +36,7 @@ class Filters(_Request):
         "Remote postings name the country they hire in and match locations inside it.",
     )
     remote: bool | None = Field(None, description="true: remote only; false: on-site only.")
-    seniority: list[Seniority] | None = Field(
+    seniority: Seniority | list[Seniority] | None = Field(
         None, description="One level or a list of levels.", min_length=1
     )
     min_salary: int | None = Field(
@@ -47,7 +53,7 @@ class Filters(_Request):
         return SearchFilters(
             location=self.location,
             remote=self.remote,
-            seniority=tuple(self.seniority or ()),
+            seniority=tuple(self.seniority or ()),  # a list once validated
             min_salary=self.min_salary,
         )
 
@@ -61,8 +67,13 @@ def _exactly_one(model: BaseModel, *names: str) -> None:
 class RecommendRequest(_Request):
     """Recommend postings for a stored resume (by id) or for pasted resume text."""
 
-    resume_id: str | None = Field(None, **ID_FIELD)
-    text: str | None = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)
+    # Exactly one of the two; typed without null so the schema's oneOf is exact.
+    model_config = ConfigDict(json_schema_extra=_one_of("resume_id", "text"))
+
+    resume_id: Identifier = Field(None, description="A stored resume (or give text).")  # type: ignore[assignment]
+    text: Text = Field(  # type: ignore[assignment]
+        None, min_length=3, max_length=MAX_DOCUMENT_CHARS, description="Pasted resume text."
+    )
     top_k: int = Field(10, ge=1, description="Results to return (at most max_top_k).")
     filters: Filters | None = None
 
@@ -106,7 +117,7 @@ class RecommendResponse(BaseModel):
 class QARequest(_Request):
     """A question about the job postings."""
 
-    question: str = Field(min_length=3, max_length=1000)
+    question: Text = Field(min_length=3, max_length=1000)
     top_k: int = Field(5, ge=1, description="Passages to answer from (at most max_top_k).")
     filters: Filters | None = None
 
@@ -133,10 +144,16 @@ class QAResponse(BaseModel):
 class MatchRequest(_Request):
     """A resume (stored id or text) and a posting (stored id or text) to compare."""
 
-    resume_id: str | None = Field(None, **ID_FIELD)
-    resume_text: str | None = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)
-    job_id: str | None = Field(None, **ID_FIELD)
-    job_text: str | None = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [_one_of("resume_id", "resume_text"), _one_of("job_id", "job_text")]
+        }
+    )
+
+    resume_id: Identifier = None  # type: ignore[assignment]
+    resume_text: Text = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)  # type: ignore[assignment]
+    job_id: Identifier = None  # type: ignore[assignment]
+    job_text: Text = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one_of_each(self) -> MatchRequest:
