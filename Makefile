@@ -96,6 +96,14 @@ simulate: venv ## Drift -> retrain -> promote over the later batches; writes the
 bench-recommendations: venv ## /v1/recommendations p50/p95/p99 at 10,000 users x 5,000 events, cache on and off
 	$(PY) -m bench.bench_recommendations
 
+# Hostile-input tier (#16): also part of `make test`; this runs it alone.
+.PHONY: test-hostile bench-mixed
+test-hostile: venv ## Hostile-input and fault tier only: schemathesis fuzzing, NUL bytes, outages, signals
+	$(PY) -m pytest -m hostile --durations=10
+
+bench-mixed: venv ## Mixed load, 8 clients: this tree vs BASELINE=<checkout> (git worktree add /tmp/old a10c00b)
+	$(PY) -m bench.bench_mixed_load $(if $(BASELINE),--baseline $(BASELINE))
+
 clean: ## Remove the local state folder (embedded database, reports) and caches
 	rm -rf .beacon cdk.out .pytest_cache .ruff_cache
 

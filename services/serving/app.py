@@ -90,7 +90,7 @@ def create_app(
     app.include_router(jobs.router)
     app.include_router(predict.router)
     app.include_router(events.router)
-    document_errors(app)
+    document_errors(app, max_top_k=settings.max_top_k)
     if settings.cors_allow_origins:
         app.add_middleware(
             CORSMiddleware,

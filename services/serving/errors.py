@@ -128,15 +128,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def allowed_methods(app: Any, scope: Any) -> list[str]:
-    """Every method some route serves at the request's path (OPTIONS answered by CORS)."""
-    from starlette.routing import Match
+    """Every method the OpenAPI document lists for the request's path (HEAD with GET)."""
+    from starlette.routing import compile_path
 
     methods: set[str] = set()
-    probe = {**scope, "method": "GET"}
-    for route in app.router.routes:
-        match, _ = route.matches(probe)
-        if match != Match.NONE and getattr(route, "methods", None):
-            methods |= set(route.methods)
+    for template, operations in app.openapi()["paths"].items():
+        regex, _, _ = compile_path(template)
+        if regex.match(scope["path"]):
+            methods |= {m.upper() for m in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
     return sorted(methods)
 
 

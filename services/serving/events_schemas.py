@@ -21,7 +21,8 @@ SLUG = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 class _Request(BaseModel):
     # Unknown fields are errors: a misspelt "topk" must not silently fall back to the default.
     # Strict: "5" for top_k is a client bug worth a 422, not a silent cast.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+    # Values are used as sent (no whitespace stripping), so the schema's lengths are exact.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -7,9 +7,11 @@ import logging
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.middleware import body_limit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.serving.metrics import Metrics
@@ -18,6 +20,9 @@ log = logging.getLogger("services.serving.access")
 error_log = logging.getLogger("services.serving.errors")
 
 UNMATCHED_ROUTE = "unmatched"
+# Starlette has no public type for "the body limiter already answered 413" (FastAPI looks it
+# up the same way); an empty tuple matches nothing if a release renames it.
+_LIMIT_RESPONSE_SENT: Any = getattr(body_limit, "_RequestBodyLimitResponseSent", ())
 #: Sent with every response: JSON only, never framed, never cached, no referrer leaks.
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -70,13 +75,14 @@ class RequestMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
-        except HTTPException as exc:
-            # A client error raised below the exception handlers: the body-size limit raises
-            # its 413 from `receive`. It is the client's fault: counted as such, not an ERROR.
-            status = exc.status_code
-            if not response_started:
-                await _send_json(send, status, {"detail": exc.detail}, request_id, exc.headers)
         except Exception as exc:
+            client_error = _client_error(exc)
+            if client_error is not None:
+                # The body-size limit raises its 413 from `receive`, below the exception
+                # handlers; the limiter around this middleware answers it. The client's fault:
+                # counted as a 413, never logged as an error.
+                status = client_error.status_code
+                raise
             status = 500
             # Frames and the exception type only: the message may contain request text.
             error_log.error(
@@ -107,6 +113,26 @@ class RequestMiddleware:
             )
 
 
+def _client_error(exc: BaseException) -> HTTPException | None:
+    """The 4xx HTTPException `exc` is (or that is all an exception group holds), else None.
+
+    Starlette's body limiter signals a 413 it has already sent with a private exception type.
+    """
+    leaves = list(_leaves(exc))
+    if leaves and all(isinstance(e, _LIMIT_RESPONSE_SENT) for e in leaves):
+        return HTTPException(413)
+    errors = [e for e in leaves if isinstance(e, HTTPException) and e.status_code < 500]
+    return errors[0] if errors and len(errors) == len(leaves) else None
+
+
+def _leaves(exc: BaseException) -> Iterator[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield exc
+
+
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
@@ -117,13 +143,7 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-async def _send_json(
-    send: Send,
-    status: int,
-    body: dict[str, Any],
-    request_id: str,
-    extra: dict[str, str] | None = None,
-) -> None:
+async def _send_json(send: Send, status: int, body: dict[str, Any], request_id: str) -> None:
     payload = json.dumps(body).encode()
     headers = [
         (b"content-type", b"application/json"),
@@ -131,6 +151,5 @@ async def _send_json(
         *SECURITY_HEADERS,
         (b"x-request-id", request_id.encode()),
     ]
-    headers += [(k.lower().encode(), v.encode()) for k, v in (extra or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 
@@ -36,18 +35,20 @@ _DESCRIPTIONS = {
 _OPERATIONS = ("/health", "/ready", "/metrics")
 
 
-def _errors_for(route: APIRoute) -> list[str]:
-    if route.path in _OPERATIONS:
-        return []
+def _errors_for(method: str, operation: dict[str, Any]) -> list[str]:
     codes = ["400", "422", "503"]
-    if route.body_field is not None:
+    if "requestBody" in operation:
         codes.append("413")
-    if route.methods & {"POST", "DELETE"}:
+    if method in ("post", "delete"):
         codes.append("409")
     return codes
 
 
-def document_errors(app: FastAPI) -> None:
+#: Request models whose `top_k` is bounded by the max_top_k setting rather than the model.
+_TOP_K_MODELS = ("RecommendRequest", "QARequest")
+
+
+def document_errors(app: FastAPI, *, max_top_k: int | None = None) -> None:
     """Replace `app.openapi` with one that lists each route's error responses.
 
     FastAPI documents only what a route declares; the error handlers (domain errors, body
@@ -71,25 +72,26 @@ def document_errors(app: FastAPI) -> None:
         components.update(components["ErrorResponse"].pop("$defs", {}))
         for stale in ("HTTPValidationError", "ValidationError"):
             components.pop(stale, None)
+        for model in _TOP_K_MODELS:
+            top_k = components.get(model, {}).get("properties", {}).get("top_k")
+            if top_k is not None and max_top_k is not None:
+                top_k["maximum"] = max_top_k  # a setting, so not in the pydantic model
         error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
         error_body = {"application/json": {"schema": error_ref}}
-        for route in app.routes:
-            if (
-                not isinstance(route, APIRoute)
-                or not route.include_in_schema
-                or route.path in _OPERATIONS  # their bodies are their own (ReadyResponse)
-            ):
+        plain = {"schema": {"type": "string"}}
+        for path, operations in schema["paths"].items():
+            if path in _OPERATIONS:  # their bodies are their own (ReadyResponse)
                 continue
-            for method in route.methods:
-                operation = schema["paths"][route.path_format].get(method.lower())
-                if operation is None:
-                    continue
+            for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
-                for code in _errors_for(route):
+                for code in _errors_for(method, operation):
                     responses.setdefault(code, {"description": _DESCRIPTIONS[code]})
                 for code, response in responses.items():
                     if code.startswith(("4", "5")):
                         response["content"] = error_body
+                        if code == "413":
+                            # The body limiter answers before the app, in plain text.
+                            response["content"] = {**error_body, "text/plain": plain}
                         if code == "422":
                             response["description"] = _DESCRIPTIONS["422"]
                         if code == "503":

@@ -17,12 +17,22 @@ MAX_DOCUMENT_CHARS = 20_000
 class _Request(BaseModel):
     # Unknown fields are errors: a misspelt "topk" must not silently fall back to the default.
     # Strict: "5" for top_k or false for min_salary is a client bug worth a 422, not a cast.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+    # Values are used as sent (no whitespace stripping), so the schema's lengths are exact.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def _one_of(*names: str) -> dict[str, Any]:
     """JSON schema of "exactly one of these fields" (the model validator enforces it)."""
     return {"oneOf": [{"required": [name]} for name in names]}
+
+
+def _also_one_level(schema: dict[str, Any]) -> None:
+    # The validator below accepts a bare level too; the schema must say so, or fuzzers (and
+    # clients' generators) would treat "senior" as invalid input.
+    for option in schema.get("anyOf", []):
+        if option.get("type") == "array":
+            schema["anyOf"].insert(0, option["items"])
+            return
 
 
 class Filters(_Request):
@@ -36,8 +46,11 @@ class Filters(_Request):
         "Remote postings name the country they hire in and match locations inside it.",
     )
     remote: bool | None = Field(None, description="true: remote only; false: on-site only.")
-    seniority: Seniority | list[Seniority] | None = Field(
-        None, description="One level or a list of levels.", min_length=1
+    seniority: list[Seniority] | None = Field(
+        None,
+        description="One level or a list of levels.",
+        min_length=1,
+        json_schema_extra=_also_one_level,
     )
     min_salary: int | None = Field(
         None, ge=0, description="Keep postings whose salary_max is at least this."
@@ -53,7 +66,7 @@ class Filters(_Request):
         return SearchFilters(
             location=self.location,
             remote=self.remote,
-            seniority=tuple(self.seniority or ()),  # a list once validated
+            seniority=tuple(self.seniority or ()),
             min_salary=self.min_salary,
         )
 

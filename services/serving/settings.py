@@ -22,6 +22,13 @@ class ServingSettings(EmbeddingSettings, MlflowSettingsMixin):
     )
     host: str = Field("127.0.0.1", description="Address uvicorn binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port uvicorn listens on.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="API worker processes `beacon serve` runs (each loads the encoder and "
+        "models); the container image runs one per task and scales by tasks.",
+    )
     answer_backend: Literal["extractive", "bedrock"] = Field(
         "extractive",
         description="Answer generator for /job_qa: local extractive, or Amazon Bedrock.",
