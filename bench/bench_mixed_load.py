@@ -60,7 +60,11 @@ def prepare(home: Path, args: argparse.Namespace) -> None:
             "--resumes",
             str(args.resumes),
         ],
-        env=_env(HERE, home),
+        env=_env(
+            HERE,
+            home,
+            {"BEACON_EVENTS_USERS": str(args.users), "BEACON_EVENTS_COUNT": str(args.events)},
+        ),
         cwd=home,
         check=True,
     )
@@ -150,8 +154,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=2, help="Alternating rounds per tree.")
-    parser.add_argument("--postings", type=int, default=2000)
+    parser.add_argument("--postings", type=int, default=500)
     parser.add_argument("--resumes", type=int, default=200)
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--events", type=int, default=300)
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="beacon-bench-mixed-"))
     home.mkdir(parents=True, exist_ok=True)

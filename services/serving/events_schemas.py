@@ -20,9 +20,9 @@ SLUG = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 class _Request(BaseModel):
     # Unknown fields are errors: a misspelt "topk" must not silently fall back to the default.
-    # Strict: "5" for top_k is a client bug worth a 422, not a silent cast.
     # Values are used as sent (no whitespace stripping), so the schema's lengths are exact.
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # Numbers are strict (strict=True): "5" for top_k is a client bug, not a silent cast.
+    model_config = ConfigDict(extra="forbid")
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -44,7 +44,7 @@ class RecommendationRequest(_Request):
     """Who, how many, and which upcoming events qualify."""
 
     user_id: str = Field(..., **ID, description="The user to recommend for (unknown: cold start).")
-    top_k: int = Field(10, ge=1, le=100, description="Length of the list.")
+    top_k: int = Field(10, ge=1, le=100, strict=True, description="Length of the list.")
     city: str | None = Field(
         None, min_length=1, max_length=100, pattern=ID["pattern"], description="Only this city."
     )
@@ -106,7 +106,7 @@ class VariantIn(_Request):
 
     name: str = Field(..., pattern=SLUG)
     algorithm: Algorithm
-    weight: float = Field(..., gt=0, le=1000, description="Relative share of traffic.")
+    weight: float = Field(..., gt=0, le=1000, strict=True, description="Relative share of traffic.")
 
 
 class ExperimentCreate(_Request):

@@ -48,8 +48,11 @@ class DocumentCollector(Collector):
         embedded = GaugeMetricFamily(
             "beacon_documents_embedded", "Documents with an embedding, by kind.", labels=["kind"]
         )
-        rows = self._counts()
-        up.add_metric([], 1.0 if rows else 0.0)
+        db = self._database()
+        # Up-ness is checked on every scrape (a SELECT 1); only the counts are cached.
+        alive = db is not None and db.ping(timeout=2.0)
+        rows = self._counts() if alive else []
+        up.add_metric([], 1.0 if alive else 0.0)
         for kind, total, with_vector in rows:
             docs.add_metric([kind], float(total))
             embedded.add_metric([kind], float(with_vector))

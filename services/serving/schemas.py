@@ -16,9 +16,9 @@ MAX_DOCUMENT_CHARS = 20_000
 
 class _Request(BaseModel):
     # Unknown fields are errors: a misspelt "topk" must not silently fall back to the default.
-    # Strict: "5" for top_k or false for min_salary is a client bug worth a 422, not a cast.
     # Values are used as sent (no whitespace stripping), so the schema's lengths are exact.
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # Numbers and flags are strict (strict=True): "5" for top_k is a client bug, not a cast.
+    model_config = ConfigDict(extra="forbid")
 
 
 def _one_of(*names: str) -> dict[str, Any]:
@@ -45,7 +45,9 @@ class Filters(_Request):
         description='Case-insensitive part of the posting location ("berlin", "France"). '
         "Remote postings name the country they hire in and match locations inside it.",
     )
-    remote: bool | None = Field(None, description="true: remote only; false: on-site only.")
+    remote: bool | None = Field(
+        None, strict=True, description="true: remote only; false: on-site only."
+    )
     seniority: list[Seniority] | None = Field(
         None,
         description="One level or a list of levels.",
@@ -53,7 +55,7 @@ class Filters(_Request):
         json_schema_extra=_also_one_level,
     )
     min_salary: int | None = Field(
-        None, ge=0, description="Keep postings whose salary_max is at least this."
+        None, ge=0, strict=True, description="Keep postings whose salary_max is at least this."
     )
 
     @field_validator("seniority", mode="before")
@@ -87,7 +89,7 @@ class RecommendRequest(_Request):
     text: Text = Field(  # type: ignore[assignment]
         None, min_length=3, max_length=MAX_DOCUMENT_CHARS, description="Pasted resume text."
     )
-    top_k: int = Field(10, ge=1, description="Results to return (at most max_top_k).")
+    top_k: int = Field(10, ge=1, strict=True, description="Results to return (at most max_top_k).")
     filters: Filters | None = None
 
     @model_validator(mode="after")
@@ -131,7 +133,9 @@ class QARequest(_Request):
     """A question about the job postings."""
 
     question: Text = Field(min_length=3, max_length=1000)
-    top_k: int = Field(5, ge=1, description="Passages to answer from (at most max_top_k).")
+    top_k: int = Field(
+        5, ge=1, strict=True, description="Passages to answer from (at most max_top_k)."
+    )
     filters: Filters | None = None
 
 

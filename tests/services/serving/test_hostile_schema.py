@@ -1,18 +1,25 @@
-"""Hostile-input tier: schemathesis fuzzes the real app (from_asgi) with every check enabled.
+"""Hostile-input tier: schemathesis fuzzes the real app in process with every check enabled.
 
 The jobs, readmission and operations endpoints run over the session's real corpus database
 (embedded PostgreSQL + pgvector), the real encoder and a real registered readmission champion
 (the events endpoints have their own run beside the events fixtures). A fixed seed and a
 per-operation example budget keep the run deterministic and short.
+
+The OpenAPI document is read from an app that is never started (building the document needs no
+database), and each case is sent to the started app with `app=`: schemathesis's lazy
+`from_fixture` loader fails under pytest 9.
 """
 
 from __future__ import annotations
+
+import tempfile
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, seed, settings
 
 from services.serving.app import create_app
+from services.serving.settings import ServingSettings
 
 pytestmark = pytest.mark.hostile
 
@@ -20,19 +27,25 @@ pytestmark = pytest.mark.hostile
 EXAMPLES = 15
 
 
+def document() -> dict:
+    """The API's OpenAPI document, with the default settings the fuzzed app also uses."""
+    return create_app(ServingSettings(home=tempfile.gettempdir())).openapi()
+
+
+schema = schemathesis.openapi.from_dict(document()).exclude(tag="events")
+
+
 @pytest.fixture(scope="module")
-def api_schema(champion_store, corpus_db, encoder):
-    """The OpenAPI document of an app with a champion model and the corpus database."""
+def fuzzed_app(champion_store, corpus_db, encoder):
+    """The app under test: a champion model, the corpus database, the prediction log on."""
     from schemathesis.python import asgi
 
     # The prediction log stays on: fuzzed records must never poison it.
-    serving = champion_store.serving(prediction_log=True)
-    app = create_app(serving, database=corpus_db, encoder=encoder)
-    yield schemathesis.openapi.from_asgi("/openapi.json", app).exclude(tag="events")
+    app = create_app(
+        champion_store.serving(prediction_log=True), database=corpus_db, encoder=encoder
+    )
+    yield app
     asgi.shutdown_lifespans()  # closes the app's pollers and writer before the pool goes
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
@@ -40,5 +53,5 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(
     max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
 )
-def test_every_operation_holds_its_contract(case) -> None:
-    case.call_and_validate()
+def test_every_operation_holds_its_contract(case, fuzzed_app) -> None:
+    case.call_and_validate(app=fuzzed_app)
