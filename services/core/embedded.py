@@ -28,7 +28,9 @@ def start_embedded(pgdata: Path, database: str = DATABASE_NAME) -> str:
     """Start (or attach to) the embedded server under `pgdata` and return a URL for `database`.
 
     The server is shared between processes: it keeps running while any Beacon process that
-    attached to it is alive and is stopped when the last one exits.
+    attached to it is alive and is stopped when the last one exits (also on SIGTERM/SIGHUP,
+    see stop_on_signals; pids of processes killed with -9 are pruned here first). While this
+    process runs, a supervisor thread restarts the server if it dies.
     """
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset and falls back to /tmp: harmless.
