@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.recommender.algorithms import ALGORITHMS
-from services.serving.text_fields import ONE_LINE_PATTERN, TEXT_PATTERN
+from services.serving.text_fields import ONE_LINE_PATTERN, TEXT_PATTERN, WholeNumber
 
 Algorithm = Literal["popularity", "item_knn", "als", "content", "hybrid"]
 assert set(ALGORITHMS) == set(Algorithm.__args__)  # the schema must list every algorithm
@@ -44,7 +44,7 @@ class RecommendationRequest(_Request):
     """Who, how many, and which upcoming events qualify."""
 
     user_id: str = Field(..., **ID, description="The user to recommend for (unknown: cold start).")
-    top_k: int = Field(10, ge=1, le=100, strict=True, description="Length of the list.")
+    top_k: WholeNumber = Field(10, ge=1, le=100, description="Length of the list.")
     city: str | None = Field(
         None, min_length=1, max_length=100, pattern=ID["pattern"], description="Only this city."
     )

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from services.serving.text_fields import ONE_LINE_PATTERN
+from services.serving.text_fields import ONE_LINE_PATTERN, WholeNumber
 from services.training.readmission_schema import (
     COLUMN_SPECS,
     EXAMPLE_RECORD,
@@ -25,12 +25,12 @@ MAX_CATEGORY_CHARS = 100
 def _record_field(name: str) -> tuple[Any, Any]:
     spec = COLUMN_SPECS[name]
     if spec.dtype is int:
-        # Strict: "5" or 5.0 for a count is a client bug worth a 422, not a silent cast. Only
+        # Strict: "5" for a count is a client bug worth a 422, not a silent cast (5.0 is an
+        # integer in JSON Schema, so it is accepted). Only
         # the lower bound is enforced: codes outside the training range are unknown categories
         # (the pipeline handles those), and large counts are rare, not wrong.
         kind = Annotated[
-            int,
-            Field(strict=True, ge=spec.minimum, le=MAX_INT, description=spec.description),
+            WholeNumber, Field(ge=spec.minimum, le=MAX_INT, description=spec.description)
         ]
         return kind, ...
     kind = Annotated[

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from services.jobs.documents import Seniority
 from services.jobs.search import SearchFilters
-from services.serving.text_fields import Identifier, OneLine, Text
+from services.serving.text_fields import Identifier, OneLine, Text, WholeNumber
 
 #: Pasted resumes and postings are a few hundred words; this bounds abuse, not real use.
 MAX_DOCUMENT_CHARS = 20_000
@@ -17,7 +17,7 @@ MAX_DOCUMENT_CHARS = 20_000
 class _Request(BaseModel):
     # Unknown fields are errors: a misspelt "topk" must not silently fall back to the default.
     # Values are used as sent (no whitespace stripping), so the schema's lengths are exact.
-    # Numbers and flags are strict (strict=True): "5" for top_k is a client bug, not a cast.
+    # Numbers and flags are strict (WholeNumber, strict=True): "5" for top_k is a 422.
     model_config = ConfigDict(extra="forbid")
 
 
@@ -54,8 +54,8 @@ class Filters(_Request):
         min_length=1,
         json_schema_extra=_also_one_level,
     )
-    min_salary: int | None = Field(
-        None, ge=0, strict=True, description="Keep postings whose salary_max is at least this."
+    min_salary: WholeNumber | None = Field(
+        None, ge=0, description="Keep postings whose salary_max is at least this."
     )
 
     @field_validator("seniority", mode="before")
@@ -89,7 +89,7 @@ class RecommendRequest(_Request):
     text: Text = Field(  # type: ignore[assignment]
         None, min_length=3, max_length=MAX_DOCUMENT_CHARS, description="Pasted resume text."
     )
-    top_k: int = Field(10, ge=1, strict=True, description="Results to return (at most max_top_k).")
+    top_k: WholeNumber = Field(10, ge=1, description="Results to return (at most max_top_k).")
     filters: Filters | None = None
 
     @model_validator(mode="after")
@@ -133,9 +133,7 @@ class QARequest(_Request):
     """A question about the job postings."""
 
     question: Text = Field(min_length=3, max_length=1000)
-    top_k: int = Field(
-        5, ge=1, strict=True, description="Passages to answer from (at most max_top_k)."
-    )
+    top_k: WholeNumber = Field(5, ge=1, description="Passages to answer from (at most max_top_k).")
     filters: Filters | None = None
 
 

@@ -1,4 +1,4 @@
-"""Shared string types of every public request field: no NUL or other control characters.
+"""Shared field types of public requests: strings without control characters, strict integers.
 
 PostgreSQL text cannot hold NUL: one that got past validation would fail a query with a 500
 (or a whole prediction-log COPY batch), so every public string field uses one of these types
@@ -7,9 +7,9 @@ and a bad value is a 422 naming the field. The pattern is in the OpenAPI documen
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 #: Identifiers and one-line values (ids, cities, category codes): no control character at all.
 ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
@@ -23,3 +23,16 @@ OneLine = Annotated[str, Field(pattern=ONE_LINE_PATTERN)]
 Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
 #: A stored document's id (resume, posting, user, event).
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=ONE_LINE_PATTERN)]
+
+
+def _whole(value: Any) -> Any:
+    # JSON Schema counts 5.0 as an integer; a fractional number, a string or a bool stays
+    # as it is and the strict check refuses it.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: An integer as JSON Schema defines it (5 or 5.0), never "5" or true: strict, so a client's
+#: type bug is a 422 instead of a silent cast.
+WholeNumber = Annotated[int, BeforeValidator(_whole), Field(strict=True)]

@@ -74,4 +74,4 @@ schema = (
     max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
 )
 def test_every_events_operation_holds_its_contract(case, fuzzed_app) -> None:
-    case.call_and_validate(app=fuzzed_app, headers={"X-Admin-Key": ADMIN_KEY})
+    case.call_and_validate(app=fuzzed_app, headers={"X-Admin-Key": ADMIN_KEY}, timeout=60)

@@ -25,11 +25,15 @@ pytestmark = pytest.mark.hostile
 
 #: Generated cases per operation; the coverage phase adds its boundary cases on top.
 EXAMPLES = 15
+#: A small max_top_k keeps each /job_qa case cheap (its cost per request is issue #17's).
+MAX_TOP_K = 20
+#: Seconds a case may take on a loaded two-core machine before it counts as hung.
+READ_TIMEOUT = 60
 
 
 def document() -> dict:
     """The API's OpenAPI document, with the default settings the fuzzed app also uses."""
-    return create_app(ServingSettings(home=tempfile.gettempdir())).openapi()
+    return create_app(ServingSettings(home=tempfile.gettempdir(), max_top_k=MAX_TOP_K)).openapi()
 
 
 # The events operations run beside the events fixtures (tests/services/recommender).
@@ -45,7 +49,9 @@ def fuzzed_app(champion_store, corpus_db, encoder):
 
     # The prediction log stays on: fuzzed records must never poison it.
     app = create_app(
-        champion_store.serving(prediction_log=True), database=corpus_db, encoder=encoder
+        champion_store.serving(prediction_log=True, max_top_k=MAX_TOP_K),
+        database=corpus_db,
+        encoder=encoder,
     )
     yield app
     asgi.shutdown_lifespans()  # closes the app's pollers and writer before the pool goes
@@ -57,4 +63,4 @@ def fuzzed_app(champion_store, corpus_db, encoder):
     max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
 )
 def test_every_operation_holds_its_contract(case, fuzzed_app) -> None:
-    case.call_and_validate(app=fuzzed_app)
+    case.call_and_validate(app=fuzzed_app, timeout=READ_TIMEOUT)
