@@ -17,7 +17,7 @@ from services.jobs.search import NotEmbedded, NotFound
 from services.serving.context import ServiceStarting
 from services.serving.middleware import route_template
 from services.serving.model_registry.slot import NoModel
-from services.serving.text_fields import ONE_LINE_PATTERN, TEXT_PATTERN
+from services.serving.text_fields import ONE_LINE_PATTERN, OPTIONAL_TEXT_PATTERN, TEXT_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +51,20 @@ def top_k_error(top_k: int, max_top_k: int) -> RequestValidationError:
     )
 
 
-_CONTROL_PATTERNS = {ONE_LINE_PATTERN, TEXT_PATTERN}
+_PATTERN_MESSAGES = {
+    ONE_LINE_PATTERN: "must not contain NUL or other control characters",
+    OPTIONAL_TEXT_PATTERN: "must not contain NUL or other control characters",
+    TEXT_PATTERN: "must contain text, and no NUL or other control characters "
+    "(tab, newline and carriage return are fine)",
+}
 
 
 def _clean(error: dict[str, Any]) -> dict[str, Any]:
     # `input` would echo resume text back (and into any proxy log); ctx can hold it too.
     out = {"type": error.get("type"), "loc": list(error.get("loc", ())), "msg": error.get("msg")}
     ctx = error.get("ctx")
-    if isinstance(ctx, dict) and ctx.get("pattern") in _CONTROL_PATTERNS:
-        out["msg"] = "must not contain NUL or other control characters"
+    if isinstance(ctx, dict) and ctx.get("pattern") in _PATTERN_MESSAGES:
+        out["msg"] = _PATTERN_MESSAGES[ctx["pattern"]]
     if isinstance(ctx, dict):
         safe = {k: v for k, v in ctx.items() if isinstance(v, int | float) and k != "error"}
         if safe:

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.recommender.algorithms import ALGORITHMS
-from services.serving.text_fields import ONE_LINE_PATTERN, TEXT_PATTERN, WholeNumber
+from services.serving.text_fields import ONE_LINE_PATTERN, OPTIONAL_TEXT_PATTERN, WholeNumber
 
 Algorithm = Literal["popularity", "item_knn", "als", "content", "hybrid"]
 assert set(ALGORITHMS) == set(Algorithm.__args__)  # the schema must list every algorithm
@@ -114,7 +114,7 @@ class ExperimentCreate(_Request):
 
     experiment_id: str = Field(..., pattern=SLUG)
     name: str = Field(..., min_length=1, max_length=200, pattern=ID["pattern"])
-    description: str = Field("", max_length=2000, pattern=TEXT_PATTERN)
+    description: str = Field("", max_length=2000, pattern=OPTIONAL_TEXT_PATTERN)
     variants: list[VariantIn] = Field(..., min_length=2, max_length=10)
     goal: Literal["view", "save", "purchase"] = Field(
         "purchase", description="Conversion: this action or a deeper one (view < save < purchase)."

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from services.serving.text_fields import ONE_LINE_PATTERN, WholeNumber
+from services.serving.text_fields import ONE_LINE_PATTERN, whole_number
 from services.training.readmission_schema import (
     COLUMN_SPECS,
     EXAMPLE_RECORD,
@@ -29,9 +29,7 @@ def _record_field(name: str) -> tuple[Any, Any]:
         # integer in JSON Schema, so it is accepted). Only
         # the lower bound is enforced: codes outside the training range are unknown categories
         # (the pipeline handles those), and large counts are rare, not wrong.
-        kind = Annotated[
-            WholeNumber, Field(ge=spec.minimum, le=MAX_INT, description=spec.description)
-        ]
+        kind = whole_number(ge=spec.minimum, le=MAX_INT, description=spec.description)
         return kind, ...
     kind = Annotated[
         str | None,

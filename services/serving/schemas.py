@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from services.jobs.documents import Seniority
 from services.jobs.search import SearchFilters
-from services.serving.text_fields import Identifier, OneLine, Text, WholeNumber
+from services.serving.text_fields import Identifier, OneLine, Text, WholeNumber, whole_number
 
 #: Pasted resumes and postings are a few hundred words; this bounds abuse, not real use.
 MAX_DOCUMENT_CHARS = 20_000
@@ -54,8 +54,8 @@ class Filters(_Request):
         min_length=1,
         json_schema_extra=_also_one_level,
     )
-    min_salary: WholeNumber | None = Field(
-        None, ge=0, description="Keep postings whose salary_max is at least this."
+    min_salary: whole_number(ge=0) | None = Field(  # type: ignore[valid-type]
+        None, description="Keep postings whose salary_max is at least this."
     )
 
     @field_validator("seniority", mode="before")
