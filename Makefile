@@ -116,6 +116,14 @@ ops-screenshot: venv ## Regenerate docs/images/ops-page.png from the operator pa
 bench-events-offline: venv ## Events NDCG@10 / precision@10 / recall@10 per algorithm on a global time split
 	$(PY) -m bench.bench_events_offline
 
+# Hostile-input tier (#16): also part of `make test`; this runs it alone.
+.PHONY: test-hostile bench-mixed
+test-hostile: venv ## Hostile-input and fault tier only: schemathesis fuzzing, NUL bytes, outages, signals
+	$(PY) -m pytest -m hostile --durations=10
+
+bench-mixed: venv ## Mixed load, 8 clients: this tree vs BASELINE=<checkout> (git worktree add /tmp/old a10c00b)
+	$(PY) -m bench.bench_mixed_load $(if $(BASELINE),--baseline $(BASELINE))
+
 clean: ## Remove the local state folder (embedded database, reports) and caches
 	rm -rf .beacon cdk.out .pytest_cache .ruff_cache
 

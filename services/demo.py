@@ -133,7 +133,9 @@ def _serve(settings: ServingSettings, db: Database, encoder, host: str, port: in
     _say(f"serving on {base} (docs: {base}/docs); Ctrl-C stops and shuts the database down")
     print(EXAMPLES.format(base=base), file=sys.stderr, flush=True)
     app = create_app(settings, database=db, encoder=encoder)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, server_header=False
+    )
     _graceful_server(config).run()
     _say("stopped; shutting the embedded database down")
 

@@ -64,6 +64,18 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.commit()
 
 
+def session_kwargs(connect_timeout: float, statement_timeout: float = 0.0) -> dict[str, Any]:
+    """libpq keyword arguments of every pooled connection: connect and statement timeouts.
+
+    A statement timeout is set per session (the `options` startup parameter) rather than per
+    role, so a stalled database costs a request at most that long instead of hanging it.
+    """
+    kwargs: dict[str, Any] = {"connect_timeout": max(1, int(connect_timeout))}
+    if statement_timeout > 0:
+        kwargs["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
+    return kwargs
+
+
 class Database:
     """A pooled PostgreSQL database with the pgvector adapter registered on every connection."""
 
@@ -75,6 +87,8 @@ class Database:
         max_size: int = 8,
         timeout: float = 5.0,
         credentials: RotatingCredentials | None = None,
+        statement_timeout: float = 0.0,
+        pool_timeout: float | None = None,
     ) -> None:
         self.url = url
         self.timeout = timeout
@@ -82,10 +96,11 @@ class Database:
             url,
             min_size=min_size,
             max_size=max_size,
-            timeout=timeout,
+            # How long a caller waits for a free connection (all busy, or the server down).
+            timeout=pool_timeout if pool_timeout is not None else timeout,
             configure=_configure,
             check=ConnectionPool.check_connection,
-            kwargs={"connect_timeout": max(1, int(timeout))},
+            kwargs=session_kwargs(timeout, statement_timeout),
             open=False,
             name="beacon",
         )
@@ -109,23 +124,28 @@ class Database:
             max_size=settings.db_pool_max,
             timeout=settings.db_connect_timeout,
             credentials=credentials,
+            statement_timeout=settings.db_statement_timeout,
+            pool_timeout=settings.db_pool_timeout,
         )
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection; commits on success, rolls back on error."""
+    def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection (waiting at most `timeout` s for one, default the pool's);
+        commits on success, rolls back on error."""
         try:
-            with self.pool.connection() as conn:
+            with self.pool.connection(timeout=timeout) as conn:
                 yield conn
         except PoolTimeout as exc:
             raise DatabaseUnavailable("database unavailable: no connection within timeout") from exc
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from exc
 
-    def ping(self) -> bool:
-        """True when a query round-trips."""
+    def ping(self, timeout: float | None = None) -> bool:
+        """True when a query round-trips (within about `timeout` seconds when given)."""
         try:
-            with self.connection() as conn:
+            with self.connection(timeout=timeout) as conn:
+                if timeout is not None:
+                    conn.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
                 conn.execute("SELECT 1")
             return True
         except DatabaseUnavailable:

@@ -44,6 +44,19 @@ class CoreSettings(BaseSettings):
     db_connect_timeout: float = Field(
         5.0, gt=0, description="Seconds to wait for a database connection before failing."
     )
+    db_statement_timeout: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds one SQL statement may run before the server cancels it; 0 = no "
+        "limit (batch jobs). The API sets 10 by default, so a stalled database fails requests "
+        "with 503 instead of hanging them.",
+    )
+    db_pool_timeout: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds a caller waits for a free pooled connection; unset: "
+        "BEACON_DB_CONNECT_TIMEOUT.",
+    )
     storage_uri: str = Field(
         "",
         description="Object storage root: a local folder or s3://bucket/prefix. "

@@ -174,6 +174,12 @@ def _experiment(conn: psycopg.Connection[Any], experiment_id: str | None) -> Exp
     experiment = get_experiment(conn, experiment_id)
     if experiment.status != "running":
         raise InputError(f"experiment_id: experiment {experiment_id!r} is {experiment.status}")
+    now = conn.execute("SELECT now()").fetchone()[0]
+    # Running but outside its window: users are assigned only while it is on.
+    if experiment.starts_at is not None and experiment.starts_at > now:
+        raise InputError(f"experiment_id: experiment {experiment_id!r} has not started yet")
+    if experiment.ends_at is not None and experiment.ends_at <= now:
+        raise InputError(f"experiment_id: experiment {experiment_id!r} has ended")
     return experiment
 
 
@@ -229,18 +235,27 @@ def record_feedback(
     user_id, items, experiment_id, variant = row
     if event_id not in items:
         raise InputError(f"event_id: {event_id!r} is not in recommendation {recommendation_id}")
-    feedback_id = conn.execute(
+    # Once per (list, event, action): a retried or replayed request must not count twice in
+    # experiment results or retraining.
+    inserted = conn.execute(
         "INSERT INTO ml_feedback (prediction_id, user_id, event_id, action) "
-        "VALUES (%s, %s, %s, %s) RETURNING feedback_id",
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (prediction_id, event_id, action) DO NOTHING "
+        "RETURNING feedback_id",
         (recommendation_id, user_id, event_id, action),
-    ).fetchone()[0]
-    # The user's next list must reflect this (a dismissed event disappears at once).
-    conn.execute(
-        "DELETE FROM recommendation_cache WHERE cache_key LIKE %s",
-        (user_id.replace("%", r"\%").replace("_", r"\_") + "|%",),
-    )
+    ).fetchone()
+    duplicate = inserted is None
+    if duplicate:
+        inserted = conn.execute(
+            "SELECT feedback_id FROM ml_feedback WHERE prediction_id = %s AND event_id = %s "
+            "AND action = %s",
+            (recommendation_id, event_id, action),
+        ).fetchone()
+    else:
+        # The user's next list must reflect this (a dismissed event disappears at once).
+        drop_cached_lists(conn, user_id)
     return {
-        "feedback_id": int(feedback_id),
+        "duplicate": duplicate,
+        "feedback_id": int(inserted[0]),
         "recommendation_id": recommendation_id,
         "user_id": user_id,
         "event_id": event_id,
@@ -248,3 +263,33 @@ def record_feedback(
         "experiment_id": experiment_id,
         "variant": variant,
     }
+
+
+def drop_cached_lists(conn: psycopg.Connection[Any], user_id: str) -> None:
+    """Forget a user's cached lists, so the next one reflects their latest feedback."""
+    conn.execute(
+        "DELETE FROM recommendation_cache WHERE cache_key LIKE %s",
+        (user_id.replace("%", r"\%").replace("_", r"\_") + "|%",),
+    )
+
+
+def list_owner(conn: psycopg.Connection[Any], recommendation_id: str) -> str:
+    """The user a served list was made for; RecommendationNotFound if it was never served."""
+    row = conn.execute(
+        "SELECT user_id FROM model_predictions WHERE prediction_id = %s", (recommendation_id,)
+    ).fetchone()
+    if row is None:
+        raise RecommendationNotFound(f"recommendation_id: no recommendation {recommendation_id}")
+    return str(row[0])
+
+
+def undo_dismissal(conn: psycopg.Connection[Any], recommendation_id: str, event_id: str) -> int:
+    """Withdraw the list's user's dismissals of an event; returns how many were removed."""
+    user_id = list_owner(conn, recommendation_id)
+    removed = conn.execute(
+        "DELETE FROM ml_feedback WHERE user_id = %s AND event_id = %s AND action = 'dismiss'",
+        (user_id, event_id),
+    ).rowcount
+    if removed:
+        drop_cached_lists(conn, user_id)
+    return removed

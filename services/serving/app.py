@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from services.core.database import Database
@@ -19,6 +21,7 @@ from services.serving.errors import install_error_handlers
 from services.serving.metrics import Metrics
 from services.serving.middleware import RequestMiddleware
 from services.serving.model_registry.served import build_served_models
+from services.serving.openapi_errors import document_errors
 from services.serving.prediction_log import PredictionLog
 from services.serving.routers import events, health, jobs, predict
 from services.serving.settings import ServingSettings, get_serving_settings
@@ -27,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: Request bodies above this are refused before parsing (documents are capped far lower).
 MAX_BODY_BYTES = 256 * 1024
+#: Environments that serve the interactive /docs pages unless BEACON_API_DOCS says otherwise.
+LOCAL_ENVS = ("local", "test")
 
 
 def create_app(
@@ -56,6 +61,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context.ready_limiter = anyio.CapacityLimiter(2)
         await run_in_threadpool(_open, context, database, encoder, answerer)
         app.state.events = await run_in_threadpool(_open_events, context, recommender)
         try:
@@ -65,6 +71,7 @@ def create_app(
                 await run_in_threadpool(resource.close)
             context.owned.clear()
 
+    docs = settings.api_docs if settings.api_docs is not None else settings.env in LOCAL_ENVS
     app = FastAPI(
         title="Beacon API",
         summary="Job recommendations, job Q&A with citations, resume-job matching and "
@@ -72,6 +79,9 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,
+        # The interactive pages load Swagger UI / ReDoc from a CDN: local use only by default.
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     context = ServingContext(settings=settings, metrics=Metrics(lambda: context.db))
     app.state.context = context
@@ -81,6 +91,14 @@ def create_app(
     app.include_router(jobs.router)
     app.include_router(predict.router)
     app.include_router(events.router)
+    document_errors(app, max_top_k=settings.max_top_k)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "X-Request-Id", "X-Admin-Key"],
+        )
     app.add_middleware(RequestMiddleware, metrics=context.metrics)
     return app
 

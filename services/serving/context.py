@@ -36,6 +36,9 @@ class ServingContext:
     vocabulary: SkillVocabularyCache = field(default_factory=SkillVocabularyCache)
     models: ServedModels | None = None
     prediction_log: PredictionLog | None = None
+    #: Readiness probes get their own threads (set by the lifespan): when a stalled database
+    #: has every worker of the shared pool waiting, /ready must still answer 503.
+    ready_limiter: Any = None
     #: Objects the lifespan created and must close at shutdown (not ones passed in).
     owned: list[Any] = field(default_factory=list)
 

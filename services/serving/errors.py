@@ -8,7 +8,8 @@ from typing import Any
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.core.errors import BeaconError, DatabaseUnavailable, InputError
 from services.embeddings.slots import EncoderBusy
@@ -17,6 +18,7 @@ from services.jobs.search import NotEmbedded, NotFound
 from services.serving.context import ServiceStarting
 from services.serving.middleware import route_template
 from services.serving.model_registry.slot import NoModel
+from services.serving.text_fields import ONE_LINE_PATTERN, OPTIONAL_TEXT_PATTERN, TEXT_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +53,20 @@ def top_k_error(top_k: int, max_top_k: int) -> RequestValidationError:
     )
 
 
+_PATTERN_MESSAGES = {
+    ONE_LINE_PATTERN: "must not contain NUL or other control characters",
+    OPTIONAL_TEXT_PATTERN: "must not contain NUL or other control characters",
+    TEXT_PATTERN: "must contain text, and no NUL or other control characters "
+    "(tab, newline and carriage return are fine)",
+}
+
+
 def _clean(error: dict[str, Any]) -> dict[str, Any]:
     # `input` would echo resume text back (and into any proxy log); ctx can hold it too.
     out = {"type": error.get("type"), "loc": list(error.get("loc", ())), "msg": error.get("msg")}
     ctx = error.get("ctx")
+    if isinstance(ctx, dict) and ctx.get("pattern") in _PATTERN_MESSAGES:
+        out["msg"] = _PATTERN_MESSAGES[ctx["pattern"]]
     if isinstance(ctx, dict):
         safe = {k: v for k, v in ctx.items() if isinstance(v, int | float) and k != "error"}
         if safe:
@@ -93,8 +105,54 @@ async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
     return await _domain_error(request, DatabaseUnavailable("database unavailable"))
 
 
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    # The last line of defence behind the request schemas: a value PostgreSQL refuses (NUL,
+    # out-of-range number) is the client's input, not a server fault. The driver's message
+    # quotes the value, so only the kind is returned.
+    log.info(
+        "database refused request data",
+        extra={"route": route_template(request.scope), "error": type(exc).__name__},
+    )
+    return JSONResponse({"detail": "invalid input value"}, status_code=422)
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    log.info(
+        "database constraint refused the request",
+        extra={"route": route_template(request.scope), "error": type(exc).__name__},
+    )
+    return JSONResponse({"detail": "conflicts with stored data"}, status_code=409)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the first route matching the path; a path served by several
+        # routes (GET and POST /v1/experiments) must list all their methods.
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+def allowed_methods(app: Any, scope: Any) -> list[str]:
+    """Every method the OpenAPI document lists for the request's path (HEAD with GET)."""
+    from starlette.routing import compile_path
+
+    methods: set[str] = set()
+    for template, operations in app.openapi()["paths"].items():
+        regex, _, _ = compile_path(template)
+        if regex.match(scope["path"]):
+            methods |= {m.upper() for m in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on `app`."""
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(BeaconError, _domain_error)
     app.add_exception_handler(psycopg.OperationalError, _operational_error)
+    app.add_exception_handler(psycopg.DataError, _data_error)
+    app.add_exception_handler(psycopg.IntegrityError, _integrity_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

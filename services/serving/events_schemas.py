@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.recommender.algorithms import ALGORITHMS
+from services.serving.text_fields import ONE_LINE_PATTERN, OPTIONAL_TEXT_PATTERN, WholeNumber
 
 Algorithm = Literal["popularity", "item_knn", "als", "content", "hybrid"]
 assert set(ALGORITHMS) == set(Algorithm.__args__)  # the schema must list every algorithm
 # No control characters: PostgreSQL text cannot hold NUL, and ids are never multi-line.
-ID = {"min_length": 1, "max_length": 128, "pattern": r"^[^\x00-\x1f\x7f]+$"}
+ID = {"min_length": 1, "max_length": 128, "pattern": ONE_LINE_PATTERN}
 SLUG = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class _Request(BaseModel):
     # Unknown fields are errors: a misspelt "topk" must not silently fall back to the default.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Values are used as sent (no whitespace stripping), so the schema's lengths are exact.
+    # Numbers are strict (strict=True): "5" for top_k is a client bug, not a silent cast.
+    model_config = ConfigDict(extra="forbid")
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -41,7 +44,7 @@ class RecommendationRequest(_Request):
     """Who, how many, and which upcoming events qualify."""
 
     user_id: str = Field(..., **ID, description="The user to recommend for (unknown: cold start).")
-    top_k: int = Field(10, ge=1, le=100, description="Length of the list.")
+    top_k: WholeNumber = Field(10, ge=1, le=100, description="Length of the list.")
     city: str | None = Field(
         None, min_length=1, max_length=100, pattern=ID["pattern"], description="Only this city."
     )
@@ -103,7 +106,7 @@ class VariantIn(_Request):
 
     name: str = Field(..., pattern=SLUG)
     algorithm: Algorithm
-    weight: float = Field(..., gt=0, le=1000, description="Relative share of traffic.")
+    weight: float = Field(..., gt=0, le=1000, strict=True, description="Relative share of traffic.")
 
 
 class ExperimentCreate(_Request):
@@ -111,7 +114,7 @@ class ExperimentCreate(_Request):
 
     experiment_id: str = Field(..., pattern=SLUG)
     name: str = Field(..., min_length=1, max_length=200, pattern=ID["pattern"])
-    description: str = Field("", max_length=2000, pattern=r"^[^\x00]*$")
+    description: str = Field("", max_length=2000, pattern=OPTIONAL_TEXT_PATTERN)
     variants: list[VariantIn] = Field(..., min_length=2, max_length=10)
     goal: Literal["view", "save", "purchase"] = Field(
         "purchase", description="Conversion: this action or a deeper one (view < save < purchase)."
@@ -136,7 +139,94 @@ class ExperimentCreate(_Request):
     @field_validator("ends_at")
     @classmethod
     def _ends_after(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        return _later_than(value, info, "starts_at")
+        value = _later_than(value, info, "starts_at")
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError("must be in the future")
+        return value
+
+
+class FeedbackResponse(BaseModel):
+    """The stored feedback; `duplicate` when the same (list, event, action) was already sent."""
+
+    duplicate: bool
+    feedback_id: int
+    recommendation_id: str
+    user_id: str
+    event_id: str
+    action: str
+    experiment_id: str | None
+    variant: str | None
+
+
+class VariantOut(BaseModel):
+    """One arm of an experiment."""
+
+    name: str
+    algorithm: str
+    weight: float
+
+
+class ExperimentOut(BaseModel):
+    """An experiment; the first variant is the control."""
+
+    experiment_id: str
+    name: str
+    description: str
+    variants: list[VariantOut]
+    goal: str
+    status: Literal["draft", "running", "stopped"]
+    starts_at: str | None
+    ends_at: str | None
+
+
+class ExperimentList(BaseModel):
+    """Every experiment, newest first."""
+
+    experiments: list[ExperimentOut]
+
+
+class VariantResult(BaseModel):
+    """Exposures and conversions (users) of one variant; lift vs control for the others."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    algorithm: str
+    weight: float
+    exposures: int
+    conversions: int
+    conversion_rate: float | None
+    is_control: bool
+
+
+class SampleRatio(BaseModel):
+    """Chi-square check of the assignment against the weights."""
+
+    chi2: float | None
+    p_value: float | None
+    mismatch: bool
+
+
+class ExperimentResults(BaseModel):
+    """Per-variant results with lift, 95 % CI and p-value against the control."""
+
+    experiment: ExperimentOut
+    goal: str
+    variants: list[VariantResult]
+    sample_ratio: SampleRatio
+
+
+class RetrainStatus(BaseModel):
+    """A retraining job: running, succeeded (version, promoted, metrics) or failed."""
+
+    job_id: str
+    status: Literal["running", "succeeded", "failed"]
+    message: str
+    version: str | None
+    promoted: bool | None
+    metrics: dict[str, Any] | None
+    started_at: str | None
+    finished_at: str | None
 
 
 class RetrainStarted(BaseModel):

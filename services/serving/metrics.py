@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -27,11 +29,17 @@ class DocumentCollector(Collector):
     """Document and embedded-document counts, read from the database at scrape time.
 
     Counted on scrape rather than kept as a gauge because the embeddings job, not this
-    process, writes the rows. A scrape during an outage reports database_up 0 instead of failing.
+    process, writes the rows; but at most once per `ttl` seconds, so frequent scrapes (or
+    anyone calling /metrics in a loop) cannot turn into a stream of full-table counts. A
+    scrape during an outage reports database_up 0 instead of failing.
     """
 
-    def __init__(self, database: Callable[[], Database | None]) -> None:
+    def __init__(self, database: Callable[[], Database | None], ttl: float = 30.0) -> None:
         self._database = database
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._rows: list[tuple[str, int, int]] = []
+        self._read_at = float("-inf")
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Yield the gauges (called by the registry on every scrape)."""
@@ -41,24 +49,39 @@ class DocumentCollector(Collector):
             "beacon_documents_embedded", "Documents with an embedding, by kind.", labels=["kind"]
         )
         db = self._database()
-        rows: list[tuple[str, int, int]] = []
-        if db is not None:
-            try:
-                with db.connection() as conn:
-                    conn.execute("SET LOCAL statement_timeout = '2s'")
-                    rows = conn.execute(_COUNTS_SQL).fetchall()
-            except DatabaseUnavailable:
-                rows = []
-            except Exception as exc:  # a scrape must never take the endpoint down
-                log.warning("document counts failed", extra={"error": type(exc).__name__})
-                rows = []
-        up.add_metric([], 1.0 if rows else 0.0)
+        # Up-ness is checked on every scrape (a SELECT 1); only the counts are cached.
+        alive = db is not None and db.ping(timeout=2.0)
+        rows = self._counts() if alive else []
+        up.add_metric([], 1.0 if alive else 0.0)
         for kind, total, with_vector in rows:
             docs.add_metric([kind], float(total))
             embedded.add_metric([kind], float(with_vector))
         yield up
         yield docs
         yield embedded
+
+    def _counts(self) -> list[tuple[str, int, int]]:
+        with self._lock:  # concurrent scrapes share one query
+            if time.monotonic() - self._read_at < self._ttl:
+                return self._rows
+            self._rows = self._query()
+            # An outage is re-checked on the next scrape; counts are reused for the TTL.
+            self._read_at = time.monotonic() if self._rows else float("-inf")
+            return self._rows
+
+    def _query(self) -> list[tuple[str, int, int]]:
+        db = self._database()
+        if db is None:
+            return []
+        try:
+            with db.connection(timeout=2.0) as conn:
+                conn.execute("SET LOCAL statement_timeout = '2s'")
+                return [tuple(r) for r in conn.execute(_COUNTS_SQL).fetchall()]
+        except DatabaseUnavailable:
+            return []
+        except Exception as exc:  # a scrape must never take the endpoint down
+            log.warning("document counts failed", extra={"error": type(exc).__name__})
+            return []
 
     def describe(self) -> list:
         """Nothing up front: avoids a database query when the collector is registered."""
@@ -111,7 +134,7 @@ class Metrics:
         self.prediction_log = Counter(
             "beacon_prediction_log_records",
             "Predictions sent to the prediction log, by outcome (written, dropped_queue_full, "
-            "dropped_database_error).",
+            "dropped_database_error, rejected_invalid).",
             ["outcome"],
             registry=self.registry,
         )

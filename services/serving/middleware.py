@@ -7,8 +7,11 @@ import logging
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+from starlette.exceptions import HTTPException
+from starlette.middleware import body_limit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.serving.metrics import Metrics
@@ -17,6 +20,16 @@ log = logging.getLogger("services.serving.access")
 error_log = logging.getLogger("services.serving.errors")
 
 UNMATCHED_ROUTE = "unmatched"
+# Starlette has no public type for "the body limiter already answered 413" (FastAPI looks it
+# up the same way); an empty tuple matches nothing if a release renames it.
+_LIMIT_RESPONSE_SENT: Any = getattr(body_limit, "_RequestBodyLimitResponseSent", ())
+#: Sent with every response: JSON only, never framed, never cached, no referrer leaks.
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
 
 
 def route_template(scope: Scope) -> str:
@@ -54,6 +67,8 @@ class RequestMiddleware:
                 status = message["status"]
                 response_started = True
                 headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [h for h in SECURITY_HEADERS if h[0] not in present]
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
@@ -61,6 +76,13 @@ class RequestMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:
+            client_error = _client_error(exc)
+            if client_error is not None:
+                # The body-size limit raises its 413 from `receive`, below the exception
+                # handlers; the limiter around this middleware answers it. The client's fault:
+                # counted as a 413, never logged as an error.
+                status = client_error.status_code
+                raise
             status = 500
             # Frames and the exception type only: the message may contain request text.
             error_log.error(
@@ -91,6 +113,26 @@ class RequestMiddleware:
             )
 
 
+def _client_error(exc: BaseException) -> HTTPException | None:
+    """The 4xx HTTPException `exc` is (or that is all an exception group holds), else None.
+
+    Starlette's body limiter signals a 413 it has already sent with a private exception type.
+    """
+    leaves = list(_leaves(exc))
+    if leaves and all(isinstance(e, _LIMIT_RESPONSE_SENT) for e in leaves):
+        return HTTPException(413)
+    errors = [e for e in leaves if isinstance(e, HTTPException) and e.status_code < 500]
+    return errors[0] if errors and len(errors) == len(leaves) else None
+
+
+def _leaves(exc: BaseException) -> Iterator[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield exc
+
+
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id":
@@ -103,15 +145,11 @@ def _request_id(scope: Scope) -> str:
 
 async def _send_json(send: Send, status: int, body: dict[str, Any], request_id: str) -> None:
     payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"x-request-id", request_id.encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        *SECURITY_HEADERS,
+        (b"x-request-id", request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

@@ -29,7 +29,7 @@ def readiness(ctx: ServingContext) -> tuple[bool, str | None]:
     """What /ready answers: ready, or not with the reason."""
     if ctx.encoder is None or ctx.answerer is None:
         return False, "encoder not loaded"
-    if ctx.db is None or not ctx.db.ping():
+    if ctx.db is None or not ctx.db.ping(ctx.settings.ready_timeout):
         return False, "database unavailable"
     return True, None
 

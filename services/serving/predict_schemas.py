@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from services.serving.text_fields import ONE_LINE_PATTERN, whole_number
 from services.training.readmission_schema import (
     COLUMN_SPECS,
     EXAMPLE_RECORD,
@@ -24,17 +25,21 @@ MAX_CATEGORY_CHARS = 100
 def _record_field(name: str) -> tuple[Any, Any]:
     spec = COLUMN_SPECS[name]
     if spec.dtype is int:
-        # Strict: "5" or 5.0 for a count is a client bug worth a 422, not a silent cast. Only
+        # Strict: "5" for a count is a client bug worth a 422, not a silent cast (5.0 is an
+        # integer in JSON Schema, so it is accepted). Only
         # the lower bound is enforced: codes outside the training range are unknown categories
         # (the pipeline handles those), and large counts are rare, not wrong.
-        kind = Annotated[
-            int,
-            Field(strict=True, ge=spec.minimum, le=MAX_INT, description=spec.description),
-        ]
+        kind = whole_number(ge=spec.minimum, le=MAX_INT, description=spec.description)
         return kind, ...
     kind = Annotated[
         str | None,
-        Field(strict=True, max_length=MAX_CATEGORY_CHARS, description=spec.description),
+        Field(
+            strict=True,
+            max_length=MAX_CATEGORY_CHARS,
+            # A NUL here once dropped whole prediction-log batches (other clients' rows too).
+            pattern=ONE_LINE_PATTERN,
+            description=spec.description,
+        ),
     ]
     # `?` (or null) means missing, as in the original file; columns that are often missing may
     # be left out. Any other text is accepted: unknown categories are the pipeline's job.

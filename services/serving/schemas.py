@@ -8,33 +8,54 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from services.jobs.documents import Seniority
 from services.jobs.search import SearchFilters
+from services.serving.text_fields import Identifier, OneLine, Text, WholeNumber, whole_number
 
 #: Pasted resumes and postings are a few hundred words; this bounds abuse, not real use.
 MAX_DOCUMENT_CHARS = 20_000
-ID_FIELD = {"min_length": 1, "max_length": 128}
 
 
 class _Request(BaseModel):
     # Unknown fields are errors: a misspelt "topk" must not silently fall back to the default.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Values are used as sent (no whitespace stripping), so the schema's lengths are exact.
+    # Numbers and flags are strict (WholeNumber, strict=True): "5" for top_k is a 422.
+    model_config = ConfigDict(extra="forbid")
+
+
+def _one_of(*names: str) -> dict[str, Any]:
+    """JSON schema of "exactly one of these fields" (the model validator enforces it)."""
+    return {"oneOf": [{"required": [name]} for name in names]}
+
+
+def _also_one_level(schema: dict[str, Any]) -> None:
+    # The validator below accepts a bare level too; the schema must say so, or fuzzers (and
+    # clients' generators) would treat "senior" as invalid input.
+    for option in schema.get("anyOf", []):
+        if option.get("type") == "array":
+            schema["anyOf"].insert(0, option["items"])
+            return
 
 
 class Filters(_Request):
     """Posting filters; see `services.jobs.search.SearchFilters` for the exact semantics."""
 
-    location: str | None = Field(
+    location: OneLine | None = Field(
         None,
         min_length=1,
         max_length=200,
         description='Case-insensitive part of the posting location ("berlin", "France"). '
         "Remote postings name the country they hire in and match locations inside it.",
     )
-    remote: bool | None = Field(None, description="true: remote only; false: on-site only.")
-    seniority: list[Seniority] | None = Field(
-        None, description="One level or a list of levels.", min_length=1
+    remote: bool | None = Field(
+        None, strict=True, description="true: remote only; false: on-site only."
     )
-    min_salary: int | None = Field(
-        None, ge=0, description="Keep postings whose salary_max is at least this."
+    seniority: list[Seniority] | None = Field(
+        None,
+        description="One level or a list of levels.",
+        min_length=1,
+        json_schema_extra=_also_one_level,
+    )
+    min_salary: whole_number(ge=0) | None = Field(  # type: ignore[valid-type]
+        None, description="Keep postings whose salary_max is at least this."
     )
 
     @field_validator("seniority", mode="before")
@@ -61,9 +82,14 @@ def _exactly_one(model: BaseModel, *names: str) -> None:
 class RecommendRequest(_Request):
     """Recommend postings for a stored resume (by id) or for pasted resume text."""
 
-    resume_id: str | None = Field(None, **ID_FIELD)
-    text: str | None = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)
-    top_k: int = Field(10, ge=1, description="Results to return (at most max_top_k).")
+    # Exactly one of the two; typed without null so the schema's oneOf is exact.
+    model_config = ConfigDict(json_schema_extra=_one_of("resume_id", "text"))
+
+    resume_id: Identifier = Field(None, description="A stored resume (or give text).")  # type: ignore[assignment]
+    text: Text = Field(  # type: ignore[assignment]
+        None, min_length=3, max_length=MAX_DOCUMENT_CHARS, description="Pasted resume text."
+    )
+    top_k: WholeNumber = Field(10, ge=1, description="Results to return (at most max_top_k).")
     filters: Filters | None = None
 
     @model_validator(mode="after")
@@ -106,8 +132,8 @@ class RecommendResponse(BaseModel):
 class QARequest(_Request):
     """A question about the job postings."""
 
-    question: str = Field(min_length=3, max_length=1000)
-    top_k: int = Field(5, ge=1, description="Passages to answer from (at most max_top_k).")
+    question: Text = Field(min_length=3, max_length=1000)
+    top_k: WholeNumber = Field(5, ge=1, description="Passages to answer from (at most max_top_k).")
     filters: Filters | None = None
 
 
@@ -133,10 +159,16 @@ class QAResponse(BaseModel):
 class MatchRequest(_Request):
     """A resume (stored id or text) and a posting (stored id or text) to compare."""
 
-    resume_id: str | None = Field(None, **ID_FIELD)
-    resume_text: str | None = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)
-    job_id: str | None = Field(None, **ID_FIELD)
-    job_text: str | None = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [_one_of("resume_id", "resume_text"), _one_of("job_id", "job_text")]
+        }
+    )
+
+    resume_id: Identifier = None  # type: ignore[assignment]
+    resume_text: Text = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)  # type: ignore[assignment]
+    job_id: Identifier = None  # type: ignore[assignment]
+    job_text: Text = Field(None, min_length=3, max_length=MAX_DOCUMENT_CHARS)  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one_of_each(self) -> MatchRequest:

@@ -14,8 +14,21 @@ from services.embeddings.settings import EmbeddingSettings
 class ServingSettings(EmbeddingSettings, MlflowSettingsMixin):
     """API settings; inherits the embedding (query encoder) and core settings."""
 
+    # The API's own default (the core default, 0, means no limit for batch jobs).
+    db_statement_timeout: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds one SQL statement may run before the server cancels it; 0 = no limit.",
+    )
     host: str = Field("127.0.0.1", description="Address uvicorn binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port uvicorn listens on.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="API worker processes `beacon serve` runs (each loads the encoder and "
+        "models); the container image runs one per task and scales by tasks.",
+    )
     answer_backend: Literal["extractive", "bedrock"] = Field(
         "extractive",
         description="Answer generator for /job_qa: local extractive, or Amazon Bedrock.",
@@ -71,6 +84,24 @@ class ServingSettings(EmbeddingSettings, MlflowSettingsMixin):
     )
     prediction_log_flush_seconds: float = Field(
         1.0, gt=0, description="Longest time a prediction waits before its batch is written."
+    )
+    require_client_identity: bool = Field(
+        False,
+        description="Require the X-Beacon-Client header set by API Gateway (deployed mode); "
+        "events lists are bound to it.",
+    )
+    cors_allow_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (JSON list); empty: no CORS "
+        "headers, so browsers on other origins are refused.",
+    )
+    api_docs: bool | None = Field(
+        None,
+        description="Serve the interactive /docs and /redoc pages (their assets load from a "
+        "CDN); unset: only when BEACON_ENV is local or test. /openapi.json is always served.",
+    )
+    ready_timeout: float = Field(
+        1.0, gt=0, description="Seconds /ready waits for the database before reporting 503."
     )
 
 

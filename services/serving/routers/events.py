@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from services.recommender.experiments import (
@@ -14,20 +15,39 @@ from services.recommender.experiments import (
     ExperimentExists,
     ExperimentNotFound,
     Variant,
-    create_experiment,
     experiment_results,
     list_experiments,
 )
-from services.recommender.service import Query, RecommendationNotFound, record_feedback, serve_list
+from services.recommender.lifecycle import (
+    ExperimentConflict,
+    create_alone,
+    start_experiment,
+    stop_experiment,
+)
+from services.recommender.service import (
+    Query,
+    RecommendationNotFound,
+    list_owner,
+    record_feedback,
+    serve_list,
+    undo_dismissal,
+)
+from services.serving.client_identity import ClientDep, bind_user, check_list_owner
 from services.serving.context import ServiceStarting
 from services.serving.events_runtime import EventsRuntime, RetrainRunning
 from services.serving.events_schemas import (
+    ID,
     SLUG,
     ExperimentCreate,
+    ExperimentList,
+    ExperimentOut,
+    ExperimentResults,
     FeedbackRequest,
+    FeedbackResponse,
     RecommendationRequest,
     RecommendationResponse,
     RetrainStarted,
+    RetrainStatus,
 )
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -64,18 +84,31 @@ def require_admin(
 
 
 AdminDep = Depends(require_admin)
+_UNKNOWN_EXPERIMENT = {404: {"description": "Unknown experiment."}}
+_CLIENT = {
+    401: {"description": "No X-Beacon-Client header (required in deployed mode)."},
+    403: {"description": "The user or list belongs to another client."},
+}
 
 
 @router.post(
     "/recommendations",
     response_model=RecommendationResponse,
-    responses={503: {"description": "No events model yet (the body says how to train one)."}},
+    responses={
+        **_CLIENT,
+        404: {"description": "Unknown experiment_id."},
+        503: {"description": "No events model yet (the body says how to train one)."},
+    },
 )
-def recommendations(body: RecommendationRequest, events: EventsDep) -> dict[str, Any]:
+def recommendations(
+    body: RecommendationRequest, events: EventsDep, client: ClientDep
+) -> dict[str, Any]:
     """Upcoming events for a user, ranked by the algorithm of their A/B variant.
 
     Unknown users get a cold start (popular events in the given city, or their home city).
     The list is logged with its variant; send feedback with its `recommendation_id`.
+    In deployed mode (BEACON_REQUIRE_CLIENT_IDENTITY) a user id belongs to the API client
+    that first asked for it; locally anyone may read any user's list.
     """
     served = events.slot.require()  # held for the whole request: a swap cannot affect it
     query = Query(
@@ -88,6 +121,7 @@ def recommendations(body: RecommendationRequest, events: EventsDep) -> dict[str,
     )
     try:
         with events.db.connection() as conn:
+            bind_user(conn, client, body.user_id)
             result = serve_list(
                 conn,
                 served.estimator,
@@ -105,26 +139,79 @@ def recommendations(body: RecommendationRequest, events: EventsDep) -> dict[str,
     return out
 
 
-@router.post("/feedback", status_code=201, responses={404: {"description": "Unknown list."}})
-def feedback(body: FeedbackRequest, events: EventsDep) -> dict[str, Any]:
-    """Record a view, save, purchase or dismissal of an event from a served list."""
+@router.post(
+    "/feedback",
+    status_code=201,
+    response_model=FeedbackResponse,
+    responses={**_CLIENT, 404: {"description": "Unknown list."}},
+)
+def feedback(body: FeedbackRequest, events: EventsDep, client: ClientDep) -> dict[str, Any]:
+    """Record a view, save, purchase or dismissal of an event from a served list.
+
+    Idempotent per (list, event, action): a repeat is not stored again and answers with
+    `duplicate: true`. The event must be in the list; the feedback belongs to the list's user.
+    """
+    recommendation_id = str(body.recommendation_id)
     try:
         with events.db.connection() as conn:
-            return record_feedback(conn, str(body.recommendation_id), body.event_id, body.action)
+            check_list_owner(conn, client, list_owner(conn, recommendation_id))
+            return record_feedback(conn, recommendation_id, body.event_id, body.action)
     except RecommendationNotFound as exc:
         raise HTTPException(404, str(exc)) from None
 
 
-@router.get("/experiments")
+@router.delete(
+    "/recommendations/{recommendation_id}/dismissals/{event_id}",
+    status_code=204,
+    responses={**_CLIENT, 404: {"description": "Unknown list, or no dismissal to undo."}},
+)
+def undo_dismiss(
+    recommendation_id: UUID,
+    event_id: Annotated[str, Path(**ID)],
+    events: EventsDep,
+    client: ClientDep,
+) -> Response:
+    """Undo the list's user's dismissal of an event: it may be recommended again."""
+    try:
+        with events.db.connection() as conn:
+            check_list_owner(conn, client, list_owner(conn, str(recommendation_id)))
+            removed = undo_dismissal(conn, str(recommendation_id), event_id)
+    except RecommendationNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    if not removed:
+        raise HTTPException(404, f"event_id: no dismissal of {event_id!r} to undo")
+    return Response(status_code=204)
+
+
+@router.get("/experiments", response_model=ExperimentList)
 def experiments(events: EventsDep) -> dict[str, Any]:
     """Every experiment, newest first."""
     with events.db.connection() as conn:
         return {"experiments": [_jsonable(e) for e in list_experiments(conn)]}
 
 
-@router.post("/experiments", status_code=201, responses=_ADMIN, dependencies=[AdminDep])
+_CONFLICT = {409: {"description": "Another experiment is running in an overlapping window."}}
+
+
+@router.post(
+    "/experiments",
+    status_code=201,
+    response_model=ExperimentOut,
+    responses={
+        **_ADMIN,
+        409: {
+            "description": "The id is taken, or another experiment is "
+            "running in an overlapping window."
+        },
+    },
+    dependencies=[AdminDep],
+)
 def new_experiment(body: ExperimentCreate, events: EventsDep) -> dict[str, Any]:
-    """Create an experiment (admin). Users are assigned by hashing user id and experiment id."""
+    """Create an experiment (admin). Users are assigned by hashing user id and experiment id.
+
+    At most one experiment runs at a time: creating a running one while another running
+    experiment's window overlaps is a 409 (stop that one first, or create this one as draft).
+    """
     experiment = Experiment(
         experiment_id=body.experiment_id,
         name=body.name,
@@ -137,12 +224,48 @@ def new_experiment(body: ExperimentCreate, events: EventsDep) -> dict[str, Any]:
     )
     try:
         with events.db.connection() as conn:
-            return _jsonable(create_experiment(conn, experiment))
-    except ExperimentExists as exc:
+            return _jsonable(create_alone(conn, experiment))
+    except (ExperimentExists, ExperimentConflict) as exc:
         raise HTTPException(409, str(exc)) from None
 
 
-@router.get("/experiments/{experiment_id}/results", responses={404: {"description": "Unknown."}})
+@router.post(
+    "/experiments/{experiment_id}/start",
+    response_model=ExperimentOut,
+    responses={**_ADMIN, **_UNKNOWN_EXPERIMENT, **_CONFLICT},
+    dependencies=[AdminDep],
+)
+def start(experiment_id: Annotated[str, Path(pattern=SLUG)], events: EventsDep) -> dict[str, Any]:
+    """Set a draft or stopped experiment running (admin); 409 if another one is running."""
+    try:
+        with events.db.connection() as conn:
+            return _jsonable(start_experiment(conn, experiment_id))
+    except ExperimentNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except ExperimentConflict as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.post(
+    "/experiments/{experiment_id}/stop",
+    response_model=ExperimentOut,
+    responses={**_ADMIN, **_UNKNOWN_EXPERIMENT},
+    dependencies=[AdminDep],
+)
+def stop(experiment_id: Annotated[str, Path(pattern=SLUG)], events: EventsDep) -> dict[str, Any]:
+    """Stop an experiment (admin): no more users are assigned; results stay readable."""
+    try:
+        with events.db.connection() as conn:
+            return _jsonable(stop_experiment(conn, experiment_id))
+    except ExperimentNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.get(
+    "/experiments/{experiment_id}/results",
+    response_model=ExperimentResults,
+    responses=_UNKNOWN_EXPERIMENT,
+)
 def results(experiment_id: Annotated[str, Path(pattern=SLUG)], events: EventsDep) -> dict[str, Any]:
     """Per variant: exposures, conversions, rate; lift vs control with a 95 % CI and p-value
     (two-proportion z-test); and a sample-ratio-mismatch check of the assignment."""
@@ -169,16 +292,14 @@ async def retrain(events: EventsDep) -> RetrainStarted:
     return RetrainStarted(job_id=job_id, status="running")
 
 
-@router.get("/model/retrain/{job_id}", responses={404: {"description": "Unknown job."}})
-def retrain_status(job_id: str, events: EventsDep) -> dict[str, Any]:
+@router.get(
+    "/model/retrain/{job_id}",
+    response_model=RetrainStatus,
+    responses={404: {"description": "Unknown job."}},
+)
+def retrain_status(job_id: UUID, events: EventsDep) -> dict[str, Any]:
     """Status of a retraining job: running, succeeded (version, promoted, metrics) or failed."""
-    import uuid
-
-    try:
-        uuid.UUID(job_id)
-    except ValueError:
-        raise HTTPException(404, f"no retraining job {job_id}") from None
-    status = events.retrain_status(job_id)
+    status = events.retrain_status(str(job_id))
     if status is None:
         raise HTTPException(404, f"no retraining job {job_id}")
     return status

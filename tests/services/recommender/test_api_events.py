@@ -140,6 +140,7 @@ def test_admin_endpoints_need_the_configured_key(client, home, api_db, encoder) 
     body = {
         "experiment_id": "auth-check",
         "name": "auth",
+        "status": "draft",  # a running one would block the next test's (one at a time)
         "variants": [
             {"name": "control", "algorithm": "popularity", "weight": 1},
             {"name": "als", "algorithm": "als", "weight": 1},
