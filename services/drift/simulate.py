@@ -166,11 +166,11 @@ def simulate(
 
     database_url = resolve_database_url(settings)
 
-    def retrain(data: pd.DataFrame, run_id: str, share: float) -> Any:
+    def retrain(rows: pd.DataFrame, run_id: str, share: float) -> Any:
         return train_readmission(
             settings.model_copy(update={"initial_share": share}),
             database_url=database_url,
-            frame=data,
+            frame=rows,
             source=f"simulation:{run_id}",
             run_id=run_id,
             families=families,
@@ -205,9 +205,9 @@ def simulate(
         )
         if result.retrain_recommended:
             window = batches[max(0, number - settings.simulate_window_batches) : number]
-            data = pd.concat(window, ignore_index=True)
+            recent = pd.concat(window, ignore_index=True)
             say(f"  retraining on batches {number - len(window) + 1}-{number}: {step.reasons}")
-            outcome = retrain(data, f"{run_prefix}-b{number}", 1.0)
+            outcome = retrain(recent, f"{run_prefix}-b{number}", 1.0)
             step.retrained = True
             if outcome.promoted is not None:
                 step.promoted_version = str(outcome.version)
