@@ -12,11 +12,11 @@ class DriftSettings(TrainingSettings):
     """Drift thresholds and simulation settings; retraining reuses the training settings."""
 
     drift_column_share: float = Field(
-        0.1,
+        0.25,
         gt=0,
         le=1,
-        description="Data drift gate: fail when more than this share of feature columns "
-        "drifted (Evidently's per-column tests).",
+        description="Data drift gate: fail when more than this share of the model's feature "
+        "columns drifted (effect sizes: the categorical and numeric thresholds).",
     )
     drift_prediction_threshold: float = Field(
         0.2,

@@ -152,12 +152,17 @@ def test_monitoring_on_a_quiet_day_succeeds_and_does_not_retrain() -> None:
     """No batch file and no traffic (a fresh home, as `make pipeline` on the default home):
     a quiet day, as the nightly refresh treats one, not a page to someone every morning."""
     import json
+    import os
+
+    from pipelines_support import DAGS, REPO
 
     day = "2026-11-25"
+    # The tasks' `beacon` must be this checkout's, whichever one the venv was installed from.
+    path = f"{DAGS}{os.pathsep}{REPO}"
     with embedded_home() as home:
         done = run_airflow(
             ["test", "monitoring_retraining", "--logical-date", "2026-11-26T04:00:00"],
-            home, **SMALL,
+            home, PYTHONPATH=path, **SMALL,
         )  # fmt: skip
         output = done.stdout + done.stderr
         summary = last_json(done.stdout)
