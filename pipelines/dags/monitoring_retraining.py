@@ -20,8 +20,10 @@ DOC = """
 Daily at 04:00 UTC, for the day that ended (`data_interval_start`):
 
 1. **drift_batch** - `beacon drift check --model readmission --data
-   <storage>/incoming/readmission/dt=<day>/encounters.csv --out <reports>/batch-<day> --exit-zero`:
-   the newest batch of encounters against the champion's reference data.
+   <storage>/incoming/readmission/dt=<day>/encounters.csv --out <reports>/batch-<day> --exit-zero
+   --missing-ok`: the newest batch of encounters against the champion's reference data. A day
+   without a batch file is a quiet day, not a failure: the check writes a `skipped` summary
+   (as the nightly refresh does with `embed refresh --missing-ok`).
 2. **drift_live** - `beacon drift check --model readmission --live --since <params.live_since>
    --until <data_interval_end> --out <reports>/live-<day> --exit-zero`: the predictions the
    API logged in the window ending with the interval, so a rerun checks the same rows.
@@ -68,7 +70,7 @@ with DAG(
     check = ["drift", "check", "--model", MODEL, "--exit-zero"]
     drift_batch = beacon_task(
         "drift_batch",
-        [*check, "--data", BATCH_DATA, "--out", f"{REPORTS}/batch-{DAY}"],
+        [*check, "--data", BATCH_DATA, "--missing-ok", "--out", f"{REPORTS}/batch-{DAY}"],
         max_runtime=timedelta(minutes=30),
     )
     drift_live = beacon_task(

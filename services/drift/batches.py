@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,6 +51,16 @@ def generated_batch(settings: DriftSettings, number: int) -> tuple[pd.DataFrame,
             f"--batch must be between 1 and {settings.drift_batches} (BEACON_DRIFT_BATCHES)"
         )
     return generated_batches(settings)[number - 1], f"batch-{number}"
+
+
+@contextmanager
+def local_copy(uri: str | None, settings: DriftSettings) -> Iterator[Path | None]:
+    """A local path for a local or s3:// input (an s3:// one lives in a temporary folder)."""
+    if uri is None or not uri.startswith("s3://"):
+        yield Path(uri) if uri else None
+        return
+    with tempfile.TemporaryDirectory(prefix="beacon-drift-") as tmp:
+        yield Storage(settings.aws_region).download(uri, Path(tmp) / Path(parse_uri(uri).key).name)
 
 
 def file_batch(uri: str, settings: DriftSettings) -> tuple[pd.DataFrame, str]:

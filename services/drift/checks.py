@@ -8,10 +8,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from services.core.errors import InputError
+from services.drift.concept import auc_drop, calibration_in_the_large
 from services.drift.reference import Reference
 from services.drift.settings import DriftSettings
+from services.training.features import dropped_columns
 from services.training.gates import Check, GateResult
 from services.training.readmission_schema import (
     CATEGORICAL_COLUMNS,
@@ -24,9 +27,12 @@ from services.training.readmission_schema import (
 PREDICTION = "prediction"
 TARGET = "target"
 CALIBRATION_BINS = 10
-#: One-sided 99 % normal quantile: a batch is checked every day, so false alarms add up.
-Z_DROP = 2.326
 CONCEPT_GATE = "concept drift"
+#: Categories rarer than this in the reference are compared as one bucket, as the model's
+#: encoder sees them (features.build_preprocessor): with hundreds of sparse ICD-9 codes, a
+#: distance between two samples is otherwise mostly sampling noise, not drift.
+RARE_CATEGORY_SHARE = 0.005
+RARE = "(rare or new)"
 
 
 @dataclass
@@ -116,9 +122,12 @@ def check_drift(
         current_scores = reference.model.predict_proba(current[FEATURE_COLUMNS])[:, 1]
     labelled = TARGET_COLUMN in current.columns and current[TARGET_COLUMN].notna().all()
 
+    # Columns the model leaves out (one value in its training window) cannot move its scores.
+    columns = [c for c in FEATURE_COLUMNS if c not in dropped_columns(reference.model)]
     ref_frame = _frame(ref, ref_scores, with_target=True)
     cur_frame = _frame(current, current_scores, with_target=labelled)
-    snapshot, values, tests = _evidently(ref_frame, cur_frame, settings, labelled)
+    ref_frame, cur_frame = _merge_rare(ref_frame, cur_frame, columns)
+    snapshot, values, tests = _evidently(ref_frame, cur_frame, settings, labelled, columns)
 
     column_scores = {
         column: {
@@ -127,7 +136,7 @@ def check_drift(
             "threshold": values[("ValueDrift", column)]["threshold"],
             "drifted": tests.get(column) == "FAIL",
         }
-        for column in FEATURE_COLUMNS
+        for column in columns
         if ("ValueDrift", column) in values
     }
     prediction_score = float(values[("ValueDrift", PREDICTION)]["value"])
@@ -148,6 +157,7 @@ def check_drift(
             ref_scores,
             to_target(current[TARGET_COLUMN]),
             np.asarray(current_scores),
+            settings,
         )
     result = DriftResult(
         label=label,
@@ -172,16 +182,51 @@ def _frame(raw: pd.DataFrame, scores: np.ndarray, *, with_target: bool) -> pd.Da
     return frame
 
 
+def _merge_rare(
+    ref: pd.DataFrame, cur: pd.DataFrame, columns: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Categories under RARE_CATEGORY_SHARE of the reference, or unseen there, as one bucket.
+
+    A flood of new codes (a coding change) still shows: the bucket grows.
+    """
+    ref, cur = ref.copy(), cur.copy()
+    for column in columns:
+        if column not in CATEGORICAL_COLUMNS:
+            continue
+        ref_text, cur_text = ref[column].astype(str), cur[column].astype(str)
+        shares = ref_text.value_counts(normalize=True)
+        kept = set(shares.index[shares >= RARE_CATEGORY_SHARE])
+        ref[column] = ref_text.where(ref_text.isin(kept), RARE)
+        cur[column] = cur_text.where(cur_text.isin(kept), RARE)
+    return ref, cur
+
+
 def _evidently(
-    ref: pd.DataFrame, cur: pd.DataFrame, settings: DriftSettings, labelled: bool
+    ref: pd.DataFrame,
+    cur: pd.DataFrame,
+    settings: DriftSettings,
+    labelled: bool,
+    columns: list[str],
 ) -> tuple[Any, dict[tuple[str, str], dict[str, Any]], dict[str, str]]:
-    """Run the data-drift preset plus score drift (and the classification preset)."""
+    """Run the data-drift preset plus score drift (and the classification preset).
+
+    Per-column tests are effect sizes with fixed methods (Jensen-Shannon distance for
+    categories, normed Wasserstein distance for numbers): Evidently's defaults switch to
+    p-value tests below 1,000 rows, and p-values flag trivial shifts in large batches.
+    """
     from evidently import BinaryClassification, DataDefinition, Dataset, Report
     from evidently.metrics import ValueDrift
     from evidently.presets import ClassificationPreset, DataDriftPreset
 
     metrics: list[Any] = [
-        DataDriftPreset(columns=FEATURE_COLUMNS, drift_share=settings.drift_column_share),
+        DataDriftPreset(
+            columns=columns,
+            drift_share=settings.drift_column_share,
+            cat_method="jensenshannon",
+            cat_threshold=settings.drift_categorical_threshold,
+            num_method="wasserstein",
+            num_threshold=settings.drift_numeric_threshold,
+        ),
         ValueDrift(
             column=PREDICTION, method="wasserstein", threshold=settings.drift_prediction_threshold
         ),
@@ -193,8 +238,11 @@ def _evidently(
     else:
         ref = ref.drop(columns=[TARGET])
     definition = DataDefinition(
-        numerical_columns=[*NUMERIC_COLUMNS, PREDICTION],
-        categorical_columns=[*CATEGORICAL_COLUMNS, *([TARGET] if labelled else [])],
+        numerical_columns=[*(c for c in NUMERIC_COLUMNS if c in columns), PREDICTION],
+        categorical_columns=[
+            *(c for c in CATEGORICAL_COLUMNS if c in columns),
+            *([TARGET] if labelled else []),
+        ],
         classification=classification or None,
     )
     with warnings.catch_warnings():
@@ -223,36 +271,22 @@ def _evidently(
 
 
 def _concept(
-    y_ref: np.ndarray, p_ref: np.ndarray, y_cur: np.ndarray, p_cur: np.ndarray
+    y_ref: np.ndarray,
+    p_ref: np.ndarray,
+    y_cur: np.ndarray,
+    p_cur: np.ndarray,
+    settings: DriftSettings,
 ) -> dict[str, float]:
-    from sklearn.metrics import roc_auc_score
-
     if len(np.unique(y_cur)) < 2:
         raise InputError("the batch's `readmitted` column has one class only: no ROC AUC")
-    auc_ref, auc_cur = float(roc_auc_score(y_ref, p_ref)), float(roc_auc_score(y_cur, p_cur))
     return {
-        "roc_auc_reference": round(auc_ref, 6),
-        "roc_auc_current": round(auc_cur, 6),
-        "roc_auc_drop_standard_error": round(
-            float(np.hypot(auc_standard_error(auc_ref, y_ref), auc_standard_error(auc_cur, y_cur))),
-            6,
-        ),
+        **auc_drop(y_ref, p_ref, y_cur, p_cur, settings.drift_concept_confidence),
+        **calibration_in_the_large(y_cur, p_cur),
         "calibration_error_reference": round(expected_calibration_error(y_ref, p_ref), 6),
         "calibration_error_current": round(expected_calibration_error(y_cur, p_cur), 6),
         "positive_rate_reference": round(float(np.mean(y_ref)), 6),
         "positive_rate_current": round(float(np.mean(y_cur)), 6),
     }
-
-
-def auc_standard_error(auc: float, y: np.ndarray) -> float:
-    """Hanley & McNeil (1982) standard error of a ROC AUC from its class counts."""
-    positives = float(np.sum(y))
-    negatives = float(len(y) - positives)
-    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-    variance = (
-        auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)
-    ) / (positives * negatives)
-    return float(np.sqrt(max(variance, 0.0)))
 
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
@@ -293,32 +327,40 @@ def _gates(result: DriftResult, settings: DriftSettings) -> list[GateResult]:
     )
     gates = [data_gate, prediction_gate]
     if result.concept is not None:
-        c = result.concept
-        auc_drop = c["roc_auc_reference"] - c["roc_auc_current"]
-        ece_rise = c["calibration_error_current"] - c["calibration_error_reference"]
-        # A drop counts only when it is both material and beyond sampling noise: small
-        # batches otherwise "degrade" by chance and retrain for nothing.
-        noise = Z_DROP * c["roc_auc_drop_standard_error"]
-        checks = [
-            Check(
-                "ROC AUC",
-                auc_drop <= max(settings.drift_auc_drop, noise),
-                f"{c['roc_auc_reference']:.4f} -> {c['roc_auc_current']:.4f} "
-                f"(largest drop {settings.drift_auc_drop}, noise +/-{noise:.4f})",
-            ),
-            Check(
-                "calibration error",
-                ece_rise <= settings.drift_calibration_error,
-                f"{c['calibration_error_reference']:.4f} -> {c['calibration_error_current']:.4f}"
-                f" (largest rise {settings.drift_calibration_error})",
-            ),
-        ]
-        gates.append(
-            GateResult(
-                CONCEPT_GATE,
-                all(check.passed for check in checks),
-                checks,
-                "; ".join(f"{check.name} {check.detail}" for check in checks),
-            )
-        )
+        gates.append(_concept_gate(result.concept, settings))
     return gates
+
+
+def _concept_gate(c: dict[str, float], settings: DriftSettings) -> GateResult:
+    """A ROC AUC drop, or a calibration gap, that is both material and beyond chance.
+
+    Each needs its size *and* its evidence: large batches do not alarm on trivia, small
+    ones do not alarm on noise.
+    """
+    z = float(norm.ppf(1 - (1 - settings.drift_concept_confidence) / 2))
+    auc_fails = c["roc_auc_drop"] >= settings.drift_auc_drop and c["roc_auc_drop_lower_bound"] > 0
+    gap = c["calibration_gap"]
+    calibration_fails = abs(gap) >= settings.drift_calibration_gap and abs(c["calibration_z"]) > z
+    level = f"{settings.drift_concept_confidence:.0%}"
+    checks = [
+        Check(
+            "ROC AUC",
+            not auc_fails,
+            f"{c['roc_auc_reference']:.4f} -> {c['roc_auc_current']:.4f} (drop "
+            f"{c['roc_auc_drop']:+.4f}, {level} lower bound {c['roc_auc_drop_lower_bound']:+.4f}"
+            f"; fails at a drop >= {settings.drift_auc_drop} with lower bound > 0)",
+        ),
+        Check(
+            "calibration in the large",
+            not calibration_fails,
+            f"mean score {c['mean_score']:.4f} vs observed rate {c['observed_rate']:.4f} "
+            f"(gap {gap:+.4f}, z {c['calibration_z']:+.1f}; fails at |gap| >= "
+            f"{settings.drift_calibration_gap} with |z| > {z:.2f})",
+        ),
+    ]
+    return GateResult(
+        CONCEPT_GATE,
+        all(check.passed for check in checks),
+        checks,
+        "; ".join(f"{check.name} {check.detail}" for check in checks),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -63,6 +64,13 @@ def check_command(
         bool,
         typer.Option(help="Exit 0 even when drift is found (pipelines read summary.json)."),
     ] = False,
+    missing_ok: Annotated[
+        bool,
+        typer.Option(
+            help="With --data: no file means no batch today (a quiet day): write a `skipped` "
+            "summary that recommends nothing and exit 0, instead of failing."
+        ),
+    ] = False,
 ) -> None:
     """Compare a batch with the model's reference: data, prediction and concept drift.
 
@@ -78,6 +86,8 @@ def check_command(
     sources = sum([batch is not None, data is not None, live])
     if sources != 1:
         raise InputError("give exactly one of --batch N, --data FILE or --live")
+    if missing_ok and data is None:
+        raise InputError("--missing-ok only applies with --data")
     settings = drift_settings()
     scores = None
     if batch is not None:
@@ -85,8 +95,14 @@ def check_command(
 
         frame, label = generated_batch(settings, batch)
     elif data is not None:
+        from services.core.storage import Storage
         from services.drift.batches import file_batch
 
+        if missing_ok and not Storage(settings.aws_region).exists(data):
+            label = f"file-{Path(data).stem}"
+            reason = f"no batch file at {data}: a quiet day, nothing to check"
+            _skip(settings, out or default_out(settings, model, label), model, label, 0, reason)
+            return
         frame, label = file_batch(data, settings)
     else:
         from services.core.database import Database
@@ -97,7 +113,9 @@ def check_command(
             frame, scores, label = live_batch(db, model, window, end)
         if len(frame) < settings.drift_min_rows:
             # Quiet traffic is not an error: record that there was nothing to check.
-            _skip(settings, out or default_out(settings, model, label), model, label, len(frame))
+            reason = f"{len(frame)} live predictions, fewer than BEACON_DRIFT_MIN_ROWS"
+            target = out or default_out(settings, model, label)
+            _skip(settings, target, model, label, len(frame), reason)
             return
     reference = load_reference(model, settings, alias)
     typer.echo(
@@ -133,6 +151,34 @@ def simulate_command(
         str | None,
         typer.Option(help="Drift scenario: default, or none (the no-drift control)."),
     ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            help="Run the loop on your file instead (diabetic_data.csv or the UCI zip, path or "
+            "s3://): its oldest --initial-share trains the first model, the rest is cut into "
+            "--batches time-ordered batches.",
+        ),
+    ] = None,
+    ids_mapping: Annotated[
+        str | None,
+        typer.Option(help="With --data: IDS_mapping.csv; codes are checked against it."),
+    ] = None,
+    initial_share: Annotated[
+        float | None,
+        typer.Option(
+            min=0.01,
+            max=0.9,
+            help="Oldest share that trains the first model (BEACON_INITIAL_SHARE).",
+        ),
+    ] = None,
+    control: Annotated[
+        bool,
+        typer.Option(
+            help="With --data: the same rows in a shuffled time order, where nothing drifts; "
+            "it should retrain at most once."
+        ),
+    ] = False,
     rows: Annotated[
         int | None,
         typer.Option(min=1000, help="Encounters to generate (default BEACON_READMISSION_ROWS)."),
@@ -144,31 +190,60 @@ def simulate_command(
 ) -> None:
     """Walk later batches in time order: score, check drift, retrain, gate, promote or keep.
 
-    Each decision is printed with its reason. Writes a timeline (timeline.png, timeline.html,
-    timeline.json) and one drift report per batch under <reports>/simulation/<scenario>/. The
-    model is registered as readmission-sim-<scenario>, apart from the served `readmission`.
+    Each decision is printed with its reason, with the ROC AUC of the served model and of the
+    never-retrained first model. Writes a timeline (timeline.png, timeline.html,
+    timeline.json) and one drift report per batch under <reports>/simulation/<name>/. The
+    model is registered as readmission-sim-<name>, apart from the served `readmission`.
     """
-    from services.drift.simulate import simulate, simulation_root
+    from services.drift.simulate import (
+        file_simulation,
+        generated_simulation,
+        simulate,
+        simulation_root,
+    )
     from services.drift.timeline import PAGE, PNG, write_timeline
     from services.training.drift_scenarios import get_scenario
 
     settings = drift_settings()
-    overrides = {"drift_scenario": scenario, "readmission_rows": rows, "simulate_trials": trials}
+    overrides = {
+        "drift_scenario": scenario,
+        "readmission_rows": rows,
+        "simulate_trials": trials,
+        "initial_share": initial_share,
+    }
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-    get_scenario(settings.drift_scenario)  # a bad name fails before any work
-    if batches > settings.drift_batches:
-        raise InputError(f"--batches: at most {settings.drift_batches} (BEACON_DRIFT_BATCHES)")
-    simulation = simulate(settings, n_batches=batches, say=typer.echo)
+    if data is None:
+        if control or ids_mapping:
+            raise InputError("--control and --ids-mapping only apply with --data")
+        get_scenario(settings.drift_scenario)  # a bad name fails before any work
+        if batches > settings.drift_batches:
+            raise InputError(f"--batches: at most {settings.drift_batches} (BEACON_DRIFT_BATCHES)")
+        source = generated_simulation(settings, batches)
+    else:
+        if scenario is not None or rows is not None:
+            raise InputError("--scenario and --rows apply to generated data, not with --data")
+        from services.drift.batches import local_copy
+        from services.training.train import load_data
+
+        with local_copy(data, settings) as path, local_copy(ids_mapping, settings) as mapping:
+            frame, label = load_data(settings, path, mapping)
+        source = file_simulation(settings, frame, label, batches, control=control)
+    simulation = simulate(settings, n_batches=batches, say=typer.echo, data=source)
     limits = (settings.drift_column_share, settings.drift_prediction_threshold)
-    written = write_timeline(simulation, simulation_root(settings), limits)
+    written = write_timeline(simulation, simulation_root(settings, source.name), limits)
+    gain = simulation.mean_roc_auc()
     typer.echo(
         f"retrained after batch(es) {simulation.retrain_batches or 'none'}; promoted after "
         f"{simulation.promotion_batches or 'none'}"
     )
+    typer.echo(
+        f"mean ROC AUC from batch {gain['from_batch']}: served {gain['served']:.4f}, never "
+        f"retrained {gain['never_retrained']:.4f} (gain {gain['gain']:+.4f})"
+    )
     typer.echo(f"timeline: {written[PAGE]} (plot {written[PNG]})")
 
 
-def _skip(settings, out: str, model: str, label: str, rows: int) -> None:
+def _skip(settings, out: str, model: str, label: str, rows: int, reason: str) -> None:
     import json
 
     from services.core.storage import Storage, join
@@ -181,11 +256,8 @@ def _skip(settings, out: str, model: str, label: str, rows: int) -> None:
         "rows": {"current": rows},
         "drift_detected": False,
         "retrain_recommended": False,
-        "reasons": [f"{rows} live predictions, fewer than BEACON_DRIFT_MIN_ROWS"],
+        "reasons": [reason],
     }
     uri = join(out, SUMMARY)
     Storage(settings.aws_region).write_bytes(uri, json.dumps(summary, indent=2).encode())
-    typer.echo(
-        f"{label}: {rows} predictions, fewer than BEACON_DRIFT_MIN_ROWS="
-        f"{settings.drift_min_rows}: nothing to check (summary {uri})"
-    )
+    typer.echo(f"{label}: {reason} (summary {uri})")

@@ -12,11 +12,11 @@ class DriftSettings(TrainingSettings):
     """Drift thresholds and simulation settings; retraining reuses the training settings."""
 
     drift_column_share: float = Field(
-        0.1,
+        0.25,
         gt=0,
         le=1,
-        description="Data drift gate: fail when more than this share of feature columns "
-        "drifted (Evidently's per-column tests).",
+        description="Data drift gate: fail when more than this share of the model's feature "
+        "columns drifted (effect sizes: the categorical and numeric thresholds).",
     )
     drift_prediction_threshold: float = Field(
         0.2,
@@ -24,19 +24,39 @@ class DriftSettings(TrainingSettings):
         description="Prediction drift gate: fail when the Wasserstein distance (normed) "
         "between reference and current score distributions exceeds this.",
     )
-    drift_auc_drop: float = Field(
-        0.03,
+    drift_categorical_threshold: float = Field(
+        0.1,
         gt=0,
         le=1,
-        description="Concept drift gate (labelled batches): fail when ROC AUC falls more than "
-        "this below the model's ROC AUC on its reference data.",
+        description="Data drift, per categorical column: drifted when the Jensen-Shannon "
+        "distance to the reference exceeds this (rare categories merged).",
     )
-    drift_calibration_error: float = Field(
-        0.05,
+    drift_numeric_threshold: float = Field(
+        0.1,
+        gt=0,
+        description="Data drift, per numeric column: drifted when the Wasserstein distance "
+        "normed by the reference's standard deviation exceeds this.",
+    )
+    drift_auc_drop: float = Field(
+        0.02,
         gt=0,
         le=1,
-        description="Concept drift gate (labelled batches): fail when the expected calibration "
-        "error rises more than this above the reference's.",
+        description="Concept drift gate (labelled batches): fail when ROC AUC falls at least "
+        "this far below the reference's and the drop's lower confidence bound is above zero.",
+    )
+    drift_calibration_gap: float = Field(
+        0.01,
+        gt=0,
+        le=1,
+        description="Concept drift gate (labelled batches): fail when mean score and observed "
+        "rate differ by at least this and by more than chance (calibration in the large).",
+    )
+    drift_concept_confidence: float = Field(
+        0.99,
+        gt=0.5,
+        lt=1,
+        description="Concept drift gate: confidence of the ROC AUC drop's one-sided lower bound "
+        "and of the two-sided calibration test.",
     )
     drift_min_rows: int = Field(
         200, ge=10, description="Fewest rows a drift check accepts (live checks included)."

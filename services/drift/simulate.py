@@ -20,6 +20,7 @@ from services.drift.settings import DriftSettings
 from services.training import registry
 from services.training.drift_scenarios import get_scenario
 from services.training.families import parse_families
+from services.training.readmission_data import split_readmission
 from services.training.readmission_schema import FEATURE_COLUMNS, TARGET_COLUMN, to_target
 
 Say = Callable[[str], None]
@@ -42,6 +43,9 @@ class BatchStep:
     decision: str
     retrained: bool = False
     promoted_version: str | None = None
+    #: Gate name -> passed, and the concept figures (AUC interval, calibration in the large).
+    gates: dict[str, bool] = field(default_factory=dict)
+    concept: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,6 +68,18 @@ class Simulation:
         """Batches after which a challenger became champion."""
         return [s.batch for s in self.steps if s.promoted_version]
 
+    def mean_roc_auc(self, from_batch: int = 3) -> dict[str, float]:
+        """Mean ROC AUC from `from_batch` on: served model, never-retrained model, the gain."""
+        later = [s for s in self.steps if s.batch >= from_batch] or self.steps
+        served = float(np.mean([s.roc_auc_served for s in later])) if later else float("nan")
+        never = float(np.mean([s.roc_auc_never_retrained for s in later])) if later else np.nan
+        return {
+            "from_batch": later[0].batch if later else from_batch,
+            "served": round(served, 6),
+            "never_retrained": round(float(never), 6),
+            "gain": round(served - float(never), 6),
+        }
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready record of the run (the timeline page reads the same data)."""
         return {
@@ -72,8 +88,54 @@ class Simulation:
             "initial_version": self.initial_version,
             "retrain_batches": self.retrain_batches,
             "promotion_batches": self.promotion_batches,
+            "mean_roc_auc": self.mean_roc_auc(),
             "steps": [asdict(step) for step in self.steps],
         }
+
+
+@dataclass(frozen=True)
+class SimulationData:
+    """What a simulation walks: all encounters, their later batches, and names for the run."""
+
+    name: str  # the scenario, or `file-<name>` for a user's file
+    frame: pd.DataFrame
+    batches: list[pd.DataFrame]
+    run_prefix: str  # deterministic, so a rerun resumes the same runs
+
+
+def generated_simulation(settings: DriftSettings, n_batches: int) -> SimulationData:
+    """The generated encounters under the configured scenario; the first `n_batches` batches."""
+    scenario = get_scenario(settings.drift_scenario)
+    frame, batches = generated_data(settings)
+    prefix = f"sim-{scenario.name}-{settings.seed}-{settings.readmission_rows}"
+    return SimulationData(scenario.name, frame, batches[:n_batches], prefix)
+
+
+def file_simulation(
+    settings: DriftSettings, frame: pd.DataFrame, source: str, n_batches: int, *, control: bool
+) -> SimulationData:
+    """A user's file: its oldest share trains the first model, the rest is cut in batches.
+
+    The control keeps the same rows in a seeded random time order: every batch is then drawn
+    from the first model's own population, so a retraining there is a false alarm.
+    """
+    stem = source.split(":")[1] if source.count(":") >= 2 else source
+    name = "file-" + "".join(ch if ch.isalnum() else "-" for ch in stem.rsplit(".", 1)[0])
+    if control:
+        frame = shuffled_time(frame, settings.seed)
+        name += "-control"
+    digest = source.rsplit(":", 1)[-1]
+    splits = split_readmission(frame, initial_share=settings.initial_share, seed=settings.seed)
+    prefix = f"sim-{name}-{settings.seed}-{digest}-{settings.initial_share:g}-{n_batches}"
+    return SimulationData(name, frame, splits.future_batches(n_batches), prefix)
+
+
+def shuffled_time(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The same encounters in a seeded random time order (the ids are dealt out again)."""
+    order = np.random.default_rng([seed, 7]).permutation(len(frame))
+    shuffled = frame.iloc[order].reset_index(drop=True)
+    shuffled["encounter_id"] = np.sort(frame["encounter_id"].to_numpy())
+    return shuffled
 
 
 def simulate(
@@ -82,29 +144,33 @@ def simulate(
     n_batches: int,
     model_name: str | None = None,
     say: Say = lambda _: None,
+    data: SimulationData | None = None,
 ) -> Simulation:
     """Walk the later batches in time order, retraining whenever a drift gate fails.
 
-    Run ids derive from the scenario, seed and batch, so rerunning (after a kill, say) resumes
-    the Optuna studies and reuses registered versions: it ends in the same state.
+    `data` is a user's file (see file_simulation); without it, the generated data. Run ids
+    derive from the data, seed and batch, so rerunning (after a kill, say) resumes the Optuna
+    studies and reuses registered versions: it ends in the same state.
     """
     from services.training.train import train_readmission
 
-    scenario = get_scenario(settings.drift_scenario)
-    model_name = model_name or f"readmission-sim-{scenario.name}"
-    run_prefix = f"sim-{scenario.name}-{settings.seed}-{settings.readmission_rows}"
+    if data is None:
+        data = generated_simulation(settings, n_batches)
+        say(f"scenario {data.name}: " + "; ".join(get_scenario(settings.drift_scenario).describe()))
+    else:
+        say(f"data {data.name}: {len(data.frame)} encounters, {len(data.batches)} later batches")
+    model_name = model_name or f"readmission-sim-{data.name}"
+    run_prefix = data.run_prefix
     families = parse_families(settings.simulate_families)
-    say(f"scenario {scenario.name}: " + "; ".join(scenario.describe()))
-    frame, batches = generated_data(settings)
-    batches = batches[:n_batches]
+    frame, batches = data.frame, data.batches
 
     database_url = resolve_database_url(settings)
 
-    def retrain(data: pd.DataFrame, run_id: str, share: float) -> Any:
+    def retrain(rows: pd.DataFrame, run_id: str, share: float) -> Any:
         return train_readmission(
             settings.model_copy(update={"initial_share": share}),
             database_url=database_url,
-            frame=data,
+            frame=rows,
             source=f"simulation:{run_id}",
             run_id=run_id,
             families=families,
@@ -119,7 +185,7 @@ def simulate(
         raise BeaconError("the initial model failed its gates: " + _failed(initial))
     # A rerun starts from the same champion as a clean run.
     registry.promote(model_name, settings, initial.version)
-    simulation = Simulation(scenario.name, model_name, initial.version)
+    simulation = Simulation(data.name, model_name, initial.version)
     never_retrained = registry.load_model(model_name, initial.version, settings)
 
     references: dict[str, Reference] = {}
@@ -129,7 +195,7 @@ def simulate(
         if version not in references:
             references[version] = load_reference(model_name, settings, registry.CHAMPION)
         result = check_drift(references[version], batch, settings, label=f"batch-{number}")
-        write_outputs(result, settings, join(_root(settings, scenario.name), f"batch-{number}"))
+        write_outputs(result, settings, join(_root(settings, data.name), f"batch-{number}"))
         step = _step(number, batch, result, never_retrained)
         say(
             f"batch {number}: {step.rows} rows, v{version} serving, ROC AUC "
@@ -139,9 +205,9 @@ def simulate(
         )
         if result.retrain_recommended:
             window = batches[max(0, number - settings.simulate_window_batches) : number]
-            data = pd.concat(window, ignore_index=True)
+            recent = pd.concat(window, ignore_index=True)
             say(f"  retraining on batches {number - len(window) + 1}-{number}: {step.reasons}")
-            outcome = retrain(data, f"{run_prefix}-b{number}", 1.0)
+            outcome = retrain(recent, f"{run_prefix}-b{number}", 1.0)
             step.retrained = True
             if outcome.promoted is not None:
                 step.promoted_version = str(outcome.version)
@@ -173,6 +239,8 @@ def _step(number: int, batch: pd.DataFrame, result: DriftResult, baseline: Any) 
         retrain_recommended=result.retrain_recommended,
         reasons=result.reasons,
         decision="",
+        gates={g.name: g.passed for g in result.gates},
+        concept=dict(concept),
     )
 
 
@@ -185,6 +253,6 @@ def _root(settings: DriftSettings, scenario: str) -> str:
     return join(settings.resolved_reports_uri, "simulation", scenario)
 
 
-def simulation_root(settings: DriftSettings) -> str:
-    """Where a scenario's timeline and per-batch reports are written."""
-    return _root(settings, get_scenario(settings.drift_scenario).name)
+def simulation_root(settings: DriftSettings, name: str | None = None) -> str:
+    """Where a simulation's timeline and per-batch reports are written."""
+    return _root(settings, name or get_scenario(settings.drift_scenario).name)

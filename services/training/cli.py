@@ -188,6 +188,7 @@ def validate_command(
     Exits 1 when the batch fails validation.
     """
     from services.training.gates import validate_data
+    from services.training.informative import uninformative_columns
     from services.training.readmission_data import split_readmission
     from services.training.train import load_data
 
@@ -205,6 +206,7 @@ def validate_command(
         max_missing_increase=settings.validation_max_missing_share,
         drift_share=settings.validation_drift_share,
         require_target=True,
+        ignore=list(uninformative_columns(splits.train)),
     )
     typer.echo(result.report(verbose=verbose))
     if not result.passed:

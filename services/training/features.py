@@ -62,6 +62,23 @@ ENGINEERED_CATEGORICAL: list[str] = [
     *MEDICATION_COLUMNS,
 ]
 ENGINEERED_COLUMNS: list[str] = ENGINEERED_NUMERIC + ENGINEERED_CATEGORICAL
+# Engineered columns that stand for one raw column (the rest combine several, or are it).
+_DIRECT = {"age": "age_years", "weight": "weight_recorded"} | {
+    c: f"{c}_group" for c in DIAGNOSIS_COLUMNS
+}
+
+
+def engineered_columns(drop: Any = ()) -> tuple[list[str], list[str]]:
+    """(numeric, categorical) engineered columns once the raw columns in `drop` are left out.
+
+    Combined features (visit totals, medication counts) stay: a constant raw column adds a
+    constant to them, which carries no information and no risk.
+    """
+    gone = {_DIRECT.get(c, c) for c in drop}
+    return (
+        [c for c in ENGINEERED_NUMERIC if c not in gone],
+        [c for c in ENGINEERED_CATEGORICAL if c not in gone],
+    )
 
 
 def icd9_group(codes: Any) -> np.ndarray:
@@ -132,7 +149,11 @@ class ReadmissionFeatures(TransformerMixin, BaseEstimator):
     Accepts `?`, None or NaN for missing values and any unseen category; nothing is learned
     here, so it behaves identically at training and serving time. Plain Python loops over
     NumPy arrays, not pandas string methods: a one-row request must cost well under 1 ms.
+    Raw columns in `drop` (uninformative in the training window) are left out of the output.
     """
+
+    def __init__(self, drop: tuple[str, ...] = ()) -> None:
+        self.drop = drop
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> ReadmissionFeatures:
         _require_columns(X)
@@ -159,10 +180,15 @@ class ReadmissionFeatures(TransformerMixin, BaseEstimator):
         for col in ENGINEERED_CATEGORICAL:
             if col not in out:
                 out[col] = groups[col] if col in groups else _strings(X[col].to_numpy())
-        return pd.DataFrame(out, index=X.index, columns=ENGINEERED_COLUMNS, copy=False)
+        return pd.DataFrame(out, index=X.index, columns=self._columns(), copy=False)
+
+    def _columns(self) -> list[str]:
+        # Models pickled before `drop` existed have no such attribute: they drop nothing.
+        numeric, categorical = engineered_columns(getattr(self, "drop", ()))
+        return numeric + categorical
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.asarray(ENGINEERED_COLUMNS, dtype=object)
+        return np.asarray(self._columns(), dtype=object)
 
 
 def _require_columns(X: Any) -> None:
@@ -242,24 +268,36 @@ class FrequentCategoryEncoder(TransformerMixin, BaseEstimator):
         return state
 
 
-def build_preprocessor(min_frequency: float = 0.005) -> Pipeline:
+def build_preprocessor(min_frequency: float = 0.005, drop: Any = ()) -> Pipeline:
     """Raw feature columns -> dense matrix: scaled numbers and one-hot categories.
 
     Categories rarer than `min_frequency` (share of training rows) share one `infrequent`
     column, which also receives categories never seen in training; this is how the
     high-cardinality codes (specialty, payer, discharge and admission ids) stay compact.
+    Raw columns in `drop` are not features of the model (see informative.py).
     """
+    numeric_columns, categorical_columns = engineered_columns(drop)
     numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     categorical = FrequentCategoryEncoder(min_frequency=min_frequency)
     encode = ColumnTransformer(
         [
-            ("num", numeric, ENGINEERED_NUMERIC),
-            ("cat", categorical, ENGINEERED_CATEGORICAL),
+            ("num", numeric, numeric_columns),
+            ("cat", categorical, categorical_columns),
         ],
         sparse_threshold=0.0,
         verbose_feature_names_out=True,
     )
-    return Pipeline([("engineer", ReadmissionFeatures()), ("encode", encode)])
+    engineer = ReadmissionFeatures(drop=tuple(sorted(drop)))
+    return Pipeline([("engineer", engineer), ("encode", encode)])
+
+
+def dropped_columns(model: Any) -> tuple[str, ...]:
+    """Raw columns a served model (`model_pipeline`) leaves out; () when it uses them all."""
+    try:
+        engineer = model.named_steps["features"].named_steps["engineer"]
+    except (AttributeError, KeyError):
+        return ()
+    return tuple(getattr(engineer, "drop", ()))
 
 
 def model_pipeline(preprocessor: Pipeline, classifier: Any) -> Pipeline:

@@ -72,8 +72,12 @@ def validate_data(
     max_missing_increase: float = 0.05,
     drift_share: float = 0.5,
     require_target: bool = False,
+    ignore: list[str] | None = None,
 ) -> GateResult:
     """Schema, missing share per column, value ranges and vocabularies, drift vs `reference`.
+
+    Columns in `ignore` are not features of the model (uninformative in its training window,
+    see informative.py): they must be present, but their values are not checked.
 
     Missing share: with a reference, a column may be missing in at most its reference share
     plus `max_missing_increase`; without one, columns that are never missing may be missing
@@ -94,7 +98,8 @@ def validate_data(
     if len(current) == 0:
         checks.append(Check("rows", False, "the batch is empty"))
         return _gate("data validation", checks, "empty batch")
-    present = [c for c in FEATURE_COLUMNS if c in current.columns]
+    skipped = set(ignore or ())
+    present = [c for c in FEATURE_COLUMNS if c in current.columns and c not in skipped]
     cur, type_checks = _typed(current, present)
     checks += type_checks
     if require_target and TARGET_COLUMN in current.columns:
@@ -116,6 +121,8 @@ def validate_data(
         if not failed
         else f"{len(current)} rows, {len(failed)} of {len(checks)} checks failed"
     )
+    if skipped:
+        summary += f"; not features, not checked: {', '.join(sorted(skipped))}"
     return _gate("data validation", checks, summary)
 
 

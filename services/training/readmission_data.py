@@ -6,9 +6,11 @@ import csv
 import itertools
 import math
 import re
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -381,24 +383,55 @@ def _intercept(logit: np.ndarray, share: float) -> float:
 # --- loading a user's file -----------------------------------------------------------------
 
 
-def load_readmission_csv(path: Path | str, ids_mapping: Path | str | None = None) -> pd.DataFrame:
-    """Read and validate `diabetic_data.csv`; rows come back in time (encounter_id) order.
+DATA_MEMBER = "diabetic_data.csv"  # names inside the UCI zip (any folder)
+MAPPING_MEMBER = "ids_mapping.csv"
 
-    Raises InputError naming the column (and the line) of the first problems found. Messages
-    never echo cell values: the file holds health records.
+
+def load_readmission_csv(path: Path | str, ids_mapping: Path | str | None = None) -> pd.DataFrame:
+    """Read and validate `diabetic_data.csv`, or the UCI zip that holds it, in time order.
+
+    A `.zip` (as downloaded from UCI) is read in place: its `diabetic_data.csv`, and its
+    `IDs_mapping.csv` for the code check unless `ids_mapping` is given. Raises InputError
+    naming the column (and the line) of the first problems found. Messages never echo cell
+    values: the file holds health records.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path.name}: not a readable CSV file ({type(exc).__name__})") from exc
-    frame = validate_readmission_frame(frame, source=path.name)
+    mapping_text: list[str] | None = None
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            member = _zip_member(archive, path, DATA_MEMBER, required=True)
+            source = f"{path.name}:{Path(member).name}"
+            frame = _read_csv(archive.open(member), source)
+            mapping_member = _zip_member(archive, path, MAPPING_MEMBER, required=False)
+            if ids_mapping is None and mapping_member is not None:
+                mapping_text = archive.read(mapping_member).decode("utf-8-sig").splitlines()
+    else:
+        source = path.name
+        frame = _read_csv(path, source)
+    frame = validate_readmission_frame(frame, source=source)
     if ids_mapping is not None:
-        mapping = load_ids_mapping(ids_mapping)
-        _check_codes(frame, mapping, path.name)
+        _check_codes(frame, load_ids_mapping(ids_mapping), source)
+    elif mapping_text is not None:
+        _check_codes(frame, parse_ids_mapping(mapping_text, f"{path.name}:IDs_mapping.csv"), source)
     return frame
+
+
+def _zip_member(archive: zipfile.ZipFile, path: Path, name: str, *, required: bool) -> str | None:
+    found = [m for m in archive.namelist() if Path(m).name.lower() == name.lower()]
+    if len(found) > 1:
+        raise InputError(f"{path.name}: {len(found)} files named {name} in the zip")
+    if not found and required:
+        raise InputError(f"{path.name}: no {name} in the zip")
+    return found[0] if found else None
+
+
+def _read_csv(source: Any, name: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(source, dtype=str, keep_default_na=False, na_filter=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{name}: not a readable CSV file ({type(exc).__name__})") from exc
 
 
 def validate_readmission_frame(frame: pd.DataFrame, source: str = "data") -> pd.DataFrame:
@@ -465,27 +498,32 @@ def load_ids_mapping(path: Path | str) -> dict[str, dict[int, str]]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return parse_ids_mapping(handle, path.name)
+
+
+def parse_ids_mapping(lines: Iterable[str], source: str) -> dict[str, dict[int, str]]:
+    """The code tables of IDS_mapping.csv text (file lines or a zip member's lines)."""
     mapping: dict[str, dict[int, str]] = {}
     current: str | None = None
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for line_no, row in enumerate(csv.reader(handle), start=1):
-            cells = [c.strip() for c in row]
-            if not cells or not any(cells):
-                current = None
-                continue
-            if cells[0] in CODE_COLUMNS:
-                current = cells[0]
-                mapping[current] = {}
-                continue
-            if current is None or not cells[0].isdigit():
-                raise InputError(
-                    f"{path.name}: line {line_no}: expected `<id>,<description>` under one of "
-                    f"the headers {', '.join(CODE_COLUMNS)}"
-                )
-            mapping[current][int(cells[0])] = ",".join(cells[1:]).strip()
+    for line_no, row in enumerate(csv.reader(lines), start=1):
+        cells = [c.strip() for c in row]
+        if not cells or not any(cells):
+            current = None
+            continue
+        if cells[0] in CODE_COLUMNS:
+            current = cells[0]
+            mapping[current] = {}
+            continue
+        if current is None or not cells[0].isdigit():
+            raise InputError(
+                f"{source}: line {line_no}: expected `<id>,<description>` under one of "
+                f"the headers {', '.join(CODE_COLUMNS)}"
+            )
+        mapping[current][int(cells[0])] = ",".join(cells[1:]).strip()
     absent = [c for c in CODE_COLUMNS if c not in mapping]
     if absent:
-        raise InputError(f"{path.name}: missing section(s): {', '.join(absent)}")
+        raise InputError(f"{source}: missing section(s): {', '.join(absent)}")
     return mapping
 
 

@@ -40,6 +40,7 @@ from services.training.hpo import (
     search,
     study_name,
 )
+from services.training.informative import uninformative_columns
 from services.training.metrics import best_f1_threshold, classification_metrics, f1_at
 from services.training.readmission_data import (
     ReadmissionSplits,
@@ -92,6 +93,8 @@ class TrainingOutcome:
     best: FamilyResult | None = None
     version: str | None = None
     promoted: registry.AliasMove | None = None
+    #: Feature columns left out because the training window holds one value only: reasons.
+    dropped_columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -150,12 +153,16 @@ def train_readmission(
         f"{len(splits.train)} / validation {len(splits.validation)} / test "
         f"{len(splits.test)} (by patient); {len(splits.future)} later encounters held back"
     )
+    outcome.dropped_columns = uninformative_columns(splits.train)
+    for column, reason in outcome.dropped_columns.items():
+        say(f"feature {column!r} left out: {reason} (uninformative in this window)")
     data_gate = validate_data(
         pd.concat([splits.validation, splits.test]),
         splits.train,
         max_missing_increase=settings.validation_max_missing_share,
         drift_share=settings.validation_drift_share,
         require_target=True,
+        ignore=list(outcome.dropped_columns),
     )
     outcome.gates.append(data_gate)
     say(data_gate.report())
@@ -228,7 +235,7 @@ def _search_families(
     import mlflow
 
     experiment_id = registry.ensure_experiment(model_name, settings)
-    preprocessor = build_preprocessor()
+    preprocessor = build_preprocessor(drop=outcome.dropped_columns)
     x_train = preprocessor.fit_transform(splits.train[FEATURE_COLUMNS])
     x_valid = preprocessor.transform(splits.validation[FEATURE_COLUMNS])
     y_train = to_target(splits.train[TARGET_COLUMN])
@@ -243,6 +250,7 @@ def _search_families(
         ) as parent_run:  # fmt: skip
             if parent is None:
                 _log_data(splits, source, data_gate, settings, names, n_trials)
+                mlflow.log_params({"dropped_columns": ",".join(outcome.dropped_columns) or "-"})
             for name in names:
                 result = _train_family(
                     FAMILIES[name],

@@ -146,3 +146,31 @@ def test_monitoring_branches_on_the_batch_drift_verdict(
     verdict = json.loads((report / "summary.json").read_text())
     assert verdict["retrain_recommended"] is drifted
     assert (report / "report.html").stat().st_size > 1000
+
+
+def test_monitoring_on_a_quiet_day_succeeds_and_does_not_retrain() -> None:
+    """No batch file and no traffic (a fresh home, as `make pipeline` on the default home):
+    a quiet day, as the nightly refresh treats one, not a page to someone every morning."""
+    import json
+    import os
+
+    from pipelines_support import DAGS, REPO
+
+    day = "2026-11-25"
+    # The tasks' `beacon` must be this checkout's, whichever one the venv was installed from.
+    path = f"{DAGS}{os.pathsep}{REPO}"
+    with embedded_home() as home:
+        done = run_airflow(
+            ["test", "monitoring_retraining", "--logical-date", "2026-11-26T04:00:00"],
+            home, PYTHONPATH=path, **SMALL,
+        )  # fmt: skip
+        output = done.stdout + done.stderr
+        summary = last_json(done.stdout)
+        assert summary["state"] == "success", output[-5000:]
+        tasks = summary["tasks"]
+        assert tasks["drift_batch"] == "success" and tasks["drift_live"] == "success"
+        assert tasks["no_drift"] == "success" and tasks["trigger_training"] == "skipped"
+        report = home / "storage" / "reports" / "drift" / "readmission" / f"batch-{day}"
+        verdict = json.loads((report / "summary.json").read_text())
+        assert verdict["skipped"] is True and verdict["retrain_recommended"] is False
+        assert "a quiet day" in verdict["reasons"][0]

@@ -115,6 +115,20 @@ def test_exit_zero_and_default_report_folder(drift_settings, champion):
     assert json.loads((folder / "summary.json").read_text())["drift_detected"] is True
 
 
+def test_a_day_without_a_batch_file_is_quiet(drift_settings, tmp_path: Path):
+    """As `embed refresh --missing-ok`: no file, no failure, and no reason to retrain."""
+    out = tmp_path / "quiet"
+    missing = str(tmp_path / "incoming" / "dt=2026-11-25" / "encounters.csv")
+    args = ["drift", "check", "--data", missing, "--missing-ok", "--out", str(out)]
+    result = runner.invoke(app, args, env=_env(drift_settings))
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["skipped"] is True and summary["retrain_recommended"] is False
+    assert "a quiet day" in summary["reasons"][0] and "quiet day" in result.output
+    failed = runner.invoke(app, args[:4], env=_env(drift_settings))  # without --missing-ok
+    assert failed.exit_code == 2 and "file not found" in failed.output
+
+
 def test_emf_validator_catches_broken_documents():
     good = {
         "_aws": {
@@ -143,6 +157,10 @@ def test_emf_validator_catches_broken_documents():
         (["drift", "check", "--live", "--until", "last week"], "--until: expected an ISO 8601"),
         (["drift", "check", "--data", "/no/such.csv"], "file not found: /no/such.csv"),
         (["drift", "check", "--model", "nope", "--batch", "1"], "has no 'champion' version"),
+        (["drift", "check", "--batch", "1", "--missing-ok"], "--missing-ok only applies with"),
+        (["simulate", "--control"], "--control and --ids-mapping only apply with --data"),
+        (["simulate", "--data", "/no/such.csv"], "/no/such.csv: no such file"),
+        (["simulate", "--data", "x.csv", "--scenario", "none"], "--scenario and --rows apply"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(drift_settings, champion, args, message):
