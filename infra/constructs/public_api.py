@@ -48,6 +48,7 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/v1/model/info"),
     ("POST", "/v1/recommendations"),
     ("POST", "/v1/feedback"),
+    ("DELETE", "/v1/recommendations/{recommendation_id}/dismissals/{event_id}"),
     ("GET", "/v1/experiments"),
     ("GET", "/v1/experiments/{experiment_id}/results"),
 )

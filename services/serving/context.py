@@ -55,8 +55,12 @@ class Services:
     models: ServedModels
 
 
-def get_context(request: Request) -> ServingContext:
-    """The app's context (FastAPI dependency)."""
+async def get_context(request: Request) -> ServingContext:
+    """The app's context (FastAPI dependency).
+
+    Async on purpose: it runs on the event loop, so /ready and /health never wait for a
+    thread-pool worker that stalled requests hold.
+    """
     return request.app.state.context
 
 

@@ -34,9 +34,14 @@ class DocumentCollector(Collector):
     scrape during an outage reports database_up 0 instead of failing.
     """
 
-    def __init__(self, database: Callable[[], Database | None], ttl: float = 30.0) -> None:
+    def __init__(
+        self, database: Callable[[], Database | None], ttl: float = 30.0, ping_timeout: float = 0.5
+    ) -> None:
         self._database = database
         self._ttl = ttl
+        # Short: the readiness gauge pings too, and the whole scrape must stay well inside
+        # Prometheus' scrape timeout during an outage, or the API would look down, not unready.
+        self._ping_timeout = ping_timeout
         self._lock = threading.Lock()
         self._rows: list[tuple[str, int, int]] = []
         self._read_at = float("-inf")
@@ -50,7 +55,7 @@ class DocumentCollector(Collector):
         )
         db = self._database()
         # Up-ness is checked on every scrape (a SELECT 1); only the counts are cached.
-        alive = db is not None and db.ping(timeout=2.0)
+        alive = db is not None and db.ping(timeout=self._ping_timeout)
         rows = self._counts() if alive else []
         up.add_metric([], 1.0 if alive else 0.0)
         for kind, total, with_vector in rows:
