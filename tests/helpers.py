@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -130,3 +131,22 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, step: float = 
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(step)
+
+
+def cli_env(database_url: str, home: Path, **extra: str) -> dict[str, str | None]:
+    """The environment of a `beacon` command on a test database and a private home."""
+    env: dict[str, str | None] = {
+        k: v for k, v in os.environ.items() if not k.startswith("BEACON_")
+    }
+    env["MLFLOW_TRACKING_URI"] = None  # unset: the store under BEACON_HOME
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "BEACON_HOME": str(home),
+            "BEACON_LOG_FORMAT": "text",
+            "BEACON_LOG_LEVEL": "WARNING",
+            "BEACON_TRAIN_THREADS": "1",
+            **extra,
+        }
+    )
+    return env

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from services.core.errors import InputError
 from services.recommender.data import embedding_text
-from services.recommender.loader import MAX_REPORTED_ERRORS, parse_timestamp
+from services.recommender.loader import MAX_REPORTED_ERRORS, parse_timestamp, refuse_bad_rows
 from services.recommender.textfile import read_text
 
 #: MovieLens 100K genre flags, in `u.genre` order.
@@ -88,12 +88,7 @@ def load_items(path: Path | str, encoding: str | None = None) -> tuple[list[Cata
             items.append(_item(record))
         if len(problems) > MAX_REPORTED_ERRORS:
             break
-    if problems:
-        shown = problems[:MAX_REPORTED_ERRORS]
-        more = "" if len(problems) <= MAX_REPORTED_ERRORS else " (more not shown)"
-        raise InputError(
-            f"{path.name}: {len(shown)} bad row(s){more}, nothing loaded:\n  " + "\n  ".join(shown)
-        )
+    refuse_bad_rows(path.name, problems)
     if not items:
         raise InputError(f"{path.name}: no items in the file")
     return items, used

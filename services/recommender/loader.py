@@ -26,6 +26,18 @@ from services.recommender.data import ACTION_WEIGHTS
 from services.recommender.textfile import read_text
 
 MAX_REPORTED_ERRORS = 20
+
+
+def refuse_bad_rows(name: str, problems: list[str]) -> None:
+    """Raise one InputError listing the first bad rows of file `name`; nothing is loaded."""
+    if problems:
+        shown = problems[:MAX_REPORTED_ERRORS]
+        more = "" if len(problems) <= MAX_REPORTED_ERRORS else " (more not shown)"
+        raise InputError(
+            f"{name}: {len(shown)} bad row(s){more}, nothing loaded:\n  " + "\n  ".join(shown)
+        )
+
+
 MAX_ID = 128  # the API's id limit: a longer id could never be asked for
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RATING_MAX = 10.0
@@ -101,12 +113,7 @@ def _parse(name: str, rows: list[list[str]], columns: list[str], first_line: int
         problems.extend(f"line {line}, column {col!r}: {msg}" for col, msg in errors)
         if len(problems) > MAX_REPORTED_ERRORS:
             break
-    if problems:
-        shown = problems[:MAX_REPORTED_ERRORS]
-        more = "" if len(problems) <= MAX_REPORTED_ERRORS else " (more not shown)"
-        raise InputError(
-            f"{name}: {len(shown)} bad row(s){more}, nothing loaded:\n  " + "\n  ".join(shown)
-        )
+    refuse_bad_rows(name, problems)
     if not out["user_id"]:
         raise InputError(f"{name}: no interactions in the file")
     frame = pd.DataFrame(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,25 +40,6 @@ def real_csvs(real_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple
         archive.extractall(folder)
     data = next(folder.rglob("diabetic_data.csv"))
     return data, next(folder.rglob("IDs_mapping.csv"))
-
-
-def cli_env(database_url: str, home: Path, **extra: str) -> dict[str, str | None]:
-    """The environment of a `beacon` command on a test database and a private home."""
-    env: dict[str, str | None] = {
-        k: v for k, v in os.environ.items() if not k.startswith("BEACON_")
-    }
-    env["MLFLOW_TRACKING_URI"] = None  # unset: the store under BEACON_HOME
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "BEACON_HOME": str(home),
-            "BEACON_LOG_FORMAT": "text",
-            "BEACON_LOG_LEVEL": "WARNING",
-            "BEACON_TRAIN_THREADS": "1",
-            **extra,
-        }
-    )
-    return env
 
 
 @pytest.fixture

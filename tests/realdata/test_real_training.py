@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from services.cli import app
 from services.core.errors import InputError
 from services.training.readmission_data import load_readmission_csv
-from tests.realdata.conftest import cli_env
+from tests.helpers import cli_env
 
 runner = CliRunner()
 

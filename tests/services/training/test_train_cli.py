@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -13,28 +12,15 @@ from services.cli import app
 from services.training import registry
 from services.training.readmission_schema import EXAMPLE_RECORD, FEATURE_COLUMNS
 from services.training.train import train_readmission
+from tests.helpers import cli_env
 
 runner = CliRunner()
 
 
 def _env(database_url: str, home: Path, **extra: str) -> dict[str, str | None]:
-    env: dict[str, str | None] = {
-        k: v for k, v in os.environ.items() if not k.startswith("BEACON_")
-    }
-    env["MLFLOW_TRACKING_URI"] = None  # unset: the store under BEACON_HOME
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "BEACON_HOME": str(home),
-            "BEACON_LOG_FORMAT": "text",
-            "BEACON_LOG_LEVEL": "WARNING",
-            "BEACON_READMISSION_ROWS": "8000",
-            "BEACON_INITIAL_SHARE": "0.5",
-            "BEACON_TRAIN_THREADS": "1",
-        }
-    )
-    env.update(extra)
-    return env
+    """A small, quick readmission run (8,000 rows, half of them the initial window)."""
+    settings = {"BEACON_READMISSION_ROWS": "8000", "BEACON_INITIAL_SHARE": "0.5"}
+    return cli_env(database_url, home, **{**settings, **extra})
 
 
 @pytest.mark.parametrize(
