@@ -113,7 +113,9 @@ def check_command(
             frame, scores, label = live_batch(db, model, window, end)
         if len(frame) < settings.drift_min_rows:
             # Quiet traffic is not an error: record that there was nothing to check.
-            reason = f"{len(frame)} live predictions, fewer than BEACON_DRIFT_MIN_ROWS"
+            reason = (
+                f"{len(frame)} live predictions, fewer than BEACON_DRIFT_MIN_ROWS: nothing to check"
+            )
             target = out or default_out(settings, model, label)
             _skip(settings, target, model, label, len(frame), reason)
             return
