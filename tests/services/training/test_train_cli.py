@@ -91,7 +91,9 @@ def test_train_readmission_end_to_end_then_resume(database_url, training_home) -
 def _settings(home: Path):
     from services.training.settings import TrainingSettings
 
-    return TrainingSettings(home=home, _env_file=None)
+    # mlflow.set_tracking_uri() in an earlier in-process test exports MLFLOW_TRACKING_URI;
+    # the CLI runs here used the store under `home`, so look there.
+    return TrainingSettings(home=home, mlflow_tracking_uri=None, _env_file=None)
 
 
 def test_bad_data_file_exits_2_naming_the_column(database_url, training_home, tmp_path) -> None:
