@@ -47,9 +47,9 @@ def free_port() -> int:
 def train_champion(home: Path, rows: int, trials: int, families: str) -> dict[str, Any]:
     """Train and promote a quick readmission champion in `home` with the real training job."""
     from services.core.database import resolve_database_url
+    from services.mlops.registry import CHAMPION, alias_version
     from services.training.families import parse_families
     from services.training.readmission_data import generate_readmission
-    from services.training.registry import CHAMPION, alias_version
     from services.training.settings import TrainingSettings
     from services.training.train import train_readmission
 

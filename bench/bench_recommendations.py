@@ -29,6 +29,7 @@ import uvicorn
 from services.core.database import Database
 from services.core.logging import configure_logging
 from services.embeddings.encoder import get_encoder
+from services.mlops.registry import CHAMPION, alias_version
 from services.recommender.data import CITIES, generate_events_data
 from services.recommender.experiments import Experiment, Variant, create_experiment
 from services.recommender.settings import RecommenderSettings
@@ -42,7 +43,6 @@ from services.recommender.store import (
 from services.recommender.training import train_events
 from services.serving.app import create_app
 from services.serving.settings import ServingSettings
-from services.training.registry import CHAMPION, alias_version
 
 TARGET_P95_MS = 15.0
 

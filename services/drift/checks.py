@@ -14,8 +14,9 @@ from services.core.errors import InputError
 from services.drift.concept import auc_drop, calibration_in_the_large
 from services.drift.reference import Reference
 from services.drift.settings import DriftSettings
+from services.mlops.gates import Check, GateResult
+from services.mlops.metrics import expected_calibration_error
 from services.training.features import dropped_columns
-from services.training.gates import Check, GateResult
 from services.training.readmission_schema import (
     CATEGORICAL_COLUMNS,
     FEATURE_COLUMNS,
@@ -287,16 +288,6 @@ def _concept(
         "positive_rate_reference": round(float(np.mean(y_ref)), 6),
         "positive_rate_current": round(float(np.mean(y_cur)), 6),
     }
-
-
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
-    """Row-weighted mean |observed rate - mean score| over equal-count score bins."""
-    order = np.argsort(p, kind="stable")
-    error = 0.0
-    for chunk in np.array_split(order, bins):
-        if len(chunk):
-            error += len(chunk) * abs(float(np.mean(y[chunk])) - float(np.mean(p[chunk])))
-    return error / len(p)
 
 
 def _gates(result: DriftResult, settings: DriftSettings) -> list[GateResult]:

@@ -9,13 +9,12 @@ import typer
 
 from services.core.cli_support import cli_job, setup
 from services.core.errors import InputError
+from services.mlops.gates import GATE_FAILED
 
 app = typer.Typer(
     help="Drift checks of a model's incoming data, predictions and performance.",
     no_args_is_help=True,
 )
-
-GATE_FAILED = 1  # exit code when drift is found (errors exit with 2)
 
 
 def drift_settings():

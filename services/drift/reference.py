@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from services.core.errors import BeaconError
-from services.training import registry
+from services.mlops import registry
 from services.training.settings import TrainingSettings
 
 
@@ -40,7 +40,8 @@ def load_reference(model_name: str, settings: TrainingSettings, alias: str) -> R
     import mlflow
     from mlflow.environment_variables import MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR
 
-    from services.training.train import REFERENCE_ARTIFACT, find_run
+    from services.mlops.runs import find_run
+    from services.training.train import REFERENCE_ARTIFACT
 
     MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.set(False)  # a progress bar per small file is noise
     registry.configure_mlflow(settings)

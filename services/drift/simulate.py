@@ -17,7 +17,7 @@ from services.drift.checks import DriftResult, check_drift
 from services.drift.outputs import write_outputs
 from services.drift.reference import Reference, load_reference
 from services.drift.settings import DriftSettings
-from services.training import registry
+from services.mlops import registry
 from services.training.drift_scenarios import get_scenario
 from services.training.families import parse_families
 from services.training.readmission_data import split_readmission

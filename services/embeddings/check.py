@@ -10,8 +10,8 @@ import typer
 from services.core.cli_support import cli_job, setup
 from services.core.database import Database
 from services.embeddings.settings import EmbeddingSettings
+from services.mlops.gates import GATE_FAILED
 
-GATE_FAILED = 1
 TABLES = {"postings": ("job_postings", "job_id"), "resumes": ("resumes", "resume_id")}
 
 

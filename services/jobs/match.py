@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -15,6 +13,7 @@ import psycopg
 from services.core.database import Database
 from services.embeddings.encoder import Encoder
 from services.jobs.skills import SkillVocabulary, skill_lexicon
+from services.mlops.cache import TtlCache
 
 METHOD = "similarity_skill_rule_v1"
 THRESHOLD = 0.5
@@ -85,20 +84,16 @@ class SkillVocabularyCache:
     """The vocabulary, re-read at most every `ttl_seconds` (postings change daily, not per call)."""
 
     def __init__(self, ttl_seconds: float = 600.0) -> None:
-        self.ttl_seconds = ttl_seconds
-        self._value: SkillVocabulary | None = None
-        self._loaded_at = 0.0
-        self._lock = threading.Lock()
+        self._cache: TtlCache[SkillVocabulary] = TtlCache(ttl_seconds)
 
     def get(self, db: Database) -> SkillVocabulary:
         """The cached vocabulary, loading it when missing or stale."""
-        with self._lock:
-            fresh = time.monotonic() - self._loaded_at < self.ttl_seconds
-            if self._value is None or not fresh:
-                with db.connection() as conn:
-                    self._value = load_skill_vocabulary(conn)
-                self._loaded_at = time.monotonic()
-            return self._value
+
+        def load() -> SkillVocabulary:
+            with db.connection() as conn:
+                return load_skill_vocabulary(conn)
+
+        return self._cache.get(load)
 
 
 class Side(Protocol):

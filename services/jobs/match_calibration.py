@@ -13,6 +13,7 @@ from services.embeddings.chunking import chunk_text
 from services.embeddings.encoder import Encoder
 from services.jobs.documents import JobPosting, Resume, posting_text, resume_text
 from services.jobs.match import skill_overlap
+from services.mlops.metrics import classification_metrics
 
 
 @dataclass
@@ -105,9 +106,8 @@ def predict(pairs: PairSet, a: float, b: float, c: float) -> np.ndarray:
 def calibration_report(
     probability: np.ndarray, label: np.ndarray, bins: int = 5, min_bin_size: int = 30
 ) -> dict:
-    """Brier score, ROC AUC and per-bin mean prediction vs observed rate (equal-width bins)."""
-    from sklearn.metrics import brier_score_loss, roc_auc_score
-
+    """Classification metrics (services.mlops.metrics) and per-bin mean prediction vs observed
+    rate over equal-width bins (a reliability table for reading, not the ECE)."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     index = np.clip(np.digitize(probability, edges[1:-1]), 0, bins - 1)
     table = []
@@ -127,8 +127,7 @@ def calibration_report(
         "pairs": len(label),
         "match_rate": float(label.mean()),
         "mean_probability": float(probability.mean()),
-        "brier": float(brier_score_loss(label, probability)),
-        "auc": float(roc_auc_score(label, probability)),
+        **classification_metrics(label, probability),
         "bins": table,
     }
 

@@ -7,8 +7,7 @@ from typing import Annotated
 import typer
 
 from services.core.cli_support import cli_job, setup
-
-GATE_FAILED = 1  # exit code when the champion/challenger gate keeps the current champion
+from services.mlops.gates import GATE_FAILED
 
 
 @cli_job

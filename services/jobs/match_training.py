@@ -29,6 +29,7 @@ from services.jobs.match_features import (
     seniority_gap,
     title_tokens,
 )
+from services.mlops.metrics import classification_metrics
 
 MODEL_NAME = "job-match"
 MODEL_FAMILY = "hist_gb_isotonic"
@@ -280,25 +281,9 @@ def calibration_table(
     return table
 
 
-def expected_calibration_error(probability: np.ndarray, label: np.ndarray, bins: int = 10) -> float:
-    """Pair-weighted mean |mean prediction - observed rate| over equal-width bins."""
-    table = calibration_table(probability, label, bins)
-    n = sum(row["n"] for row in table)
-    return float(
-        sum(row["n"] * abs(row["mean_probability"] - row["observed_rate"]) for row in table) / n
-    )
-
-
 def score(probability: np.ndarray, label: np.ndarray, prefix: str) -> dict[str, float]:
-    """ROC AUC, PR AUC, Brier score and ECE under `prefix`."""
-    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-
-    return {
-        f"{prefix}roc_auc": float(roc_auc_score(label, probability)),
-        f"{prefix}pr_auc": float(average_precision_score(label, probability)),
-        f"{prefix}brier": float(brier_score_loss(label, probability)),
-        f"{prefix}ece": expected_calibration_error(probability, label),
-    }
+    """ROC AUC, PR AUC, Brier score and ECE under `prefix` (services.mlops.metrics)."""
+    return classification_metrics(label, probability, prefix)
 
 
 def train_match_classifier(
@@ -381,8 +366,8 @@ def train_match(
     import mlflow
 
     from services.core.locks import job_lock
-    from services.training import registry
-    from services.training.gates import champion_challenger_gate
+    from services.mlops import registry
+    from services.mlops.gates import champion_challenger_gate
 
     say(f"training {model_name}: pairs from the stored, embedded corpus")
     result = train_match_classifier(db, seed=seed, max_pairs=max_pairs)

@@ -28,7 +28,7 @@ class ModelView:
     """One registered model: its versions (newest first) and which one serves."""
 
     name: str
-    versions: list[Any]  # services.training.registry.VersionInfo
+    versions: list[Any]  # services.mlops.registry.VersionInfo
     error: str | None = None
 
     @property
@@ -92,8 +92,8 @@ def gather(
 
 
 def _model(name: str, settings: Any) -> ModelView:
+    from services.mlops.registry import list_models, mlflow_tracking_uri
     from services.serving.model_registry.source import MlflowRegistry
-    from services.training.registry import list_models, mlflow_tracking_uri
 
     # A report must not create an empty MLflow store as a side effect (nor wait for one).
     if MlflowRegistry(mlflow_tracking_uri(settings))._local_store_missing():

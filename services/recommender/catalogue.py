@@ -2,7 +2,7 @@
 
 Reading thousands of candidate ids from PostgreSQL for every request cost more than scoring
 them; the catalogue is re-read every few seconds instead, so a new or changed event reaches
-the lists within `rec_catalogue_refresh_seconds`.
+the lists within `rec_catalogue_refresh_seconds` (held in a `services.mlops.cache.TtlCache`).
 
 Items without a start time (loaded films, generic catalogue items) are always recommendable
 and pass date filters; items without a city never pass a city filter. Items the served model
@@ -13,9 +13,7 @@ metadata.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,7 +42,6 @@ class Catalogue:
     starts_ns: np.ndarray  # undated items: 0 (see `dated`)
     details: dict[str, dict[str, Any]]
     dated: np.ndarray | None = None  # False for items without a start time
-    loaded_at: float = field(default_factory=time.monotonic)
     # Per served model: (catalogue position -> model item index or -1, model items the
     # catalogue lacks).
     _indices: tuple[Any, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
@@ -109,34 +106,3 @@ class Catalogue:
                 unstored = unstored[~np.isin(model.item_ids[unstored], list(dismissed))]
             indices = np.concatenate([indices, unstored])
         return indices
-
-
-class CatalogueCache:
-    """The current catalogue, re-read when older than `max_age` seconds (one reader at a time;
-    other requests keep using the previous catalogue meanwhile)."""
-
-    def __init__(self, load: Callable[[], Catalogue], max_age: float) -> None:
-        self._load = load
-        self.max_age = max_age
-        self._current: Catalogue | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> Catalogue:
-        """A catalogue no older than max_age (the first call waits for the first read)."""
-        current = self._current
-        if current is not None and time.monotonic() - current.loaded_at < self.max_age:
-            return current
-        if current is not None and not self._lock.acquire(blocking=False):
-            return current  # another request is re-reading it
-        if current is None:
-            self._lock.acquire()
-        try:
-            if self._current is current or self._current is None:
-                self._current = self._load()
-            return self._current
-        finally:
-            self._lock.release()
-
-    def invalidate(self) -> None:
-        """Make the next request re-read the catalogue."""
-        self._current = None

@@ -9,13 +9,12 @@ from typing import Annotated
 import typer
 
 from services.core.cli_support import ProgressPrinter, cli_job, setup
+from services.mlops.gates import GATE_FAILED
 
 app = typer.Typer(
     help="Events workload data: generated users, events and interactions; interaction files.",
     no_args_is_help=True,
 )
-
-GATE_FAILED = 1  # exit code when the champion gate keeps the current champion
 
 
 def _settings():

@@ -21,6 +21,7 @@ def prepare_events_demo(
     Seconds, not minutes, at the default size (2,000 users x 600 events): the embedding of
     the events is most of it, and a rerun skips everything already done.
     """
+    from services.mlops.registry import CHAMPION, alias_version
     from services.recommender.data import generate_events_data
     from services.recommender.store import (
         count_events_data,
@@ -30,7 +31,6 @@ def prepare_events_demo(
         upsert_users,
     )
     from services.recommender.training import train_events
-    from services.training.registry import CHAMPION, alias_version
 
     with db.connection() as conn:
         counts = count_events_data(conn)

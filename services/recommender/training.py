@@ -202,8 +202,7 @@ def _register(
 ) -> EventsTrainOutcome:
     import mlflow
 
-    from services.recommender.artifacts import log_events_model
-    from services.training.registry import (
+    from services.mlops.registry import (
         CHAMPION,
         alias_version,
         client,
@@ -211,6 +210,7 @@ def _register(
         promote,
         register_logged_model,
     )
+    from services.recommender.artifacts import log_events_model
 
     name = settings.events_model_name
     champion = alias_version(name, CHAMPION, settings)

@@ -15,8 +15,10 @@ import numpy as np
 
 from services.core.database import Database
 from services.core.errors import BeaconError
+from services.mlops.cache import TtlCache
+from services.mlops.registry import mlflow_tracking_uri
 from services.recommender.algorithms import ALGORITHMS, EventsModel
-from services.recommender.catalogue import Catalogue, CatalogueCache
+from services.recommender.catalogue import Catalogue
 from services.recommender.gates import empty_list_failure
 from services.recommender.settings import RecommenderSettings
 from services.serving.model_registry.poller import ModelPoller
@@ -25,7 +27,6 @@ from services.serving.model_registry.slot import (
     _first_line,
 )
 from services.serving.model_registry.source import MlflowRegistry, RegistrySource, VersionInfo
-from services.training.registry import mlflow_tracking_uri
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class EventsRuntime:
     db: Database
     slot: EventsSlot
     poller: ModelPoller
-    catalogue: CatalogueCache
+    catalogue: TtlCache[Catalogue]
     _executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="events-retrain")
     )
@@ -224,7 +225,7 @@ def open_events(
     """Build and start the events runtime (the app's lifespan calls this)."""
     uri = mlflow_tracking_uri(settings)
     kwargs = {"on_outcome": on_outcome} if on_outcome else {}
-    catalogue = CatalogueCache(lambda: _read_catalogue(db), settings.rec_catalogue_refresh_seconds)
+    catalogue = TtlCache(settings.rec_catalogue_refresh_seconds, lambda: _read_catalogue(db))
     slot = EventsSlot(
         settings.events_model_name, alias, MlflowRegistry(uri), uri, catalogue.get, **kwargs
     )

@@ -14,6 +14,7 @@ import typer
 from services.core.cli_support import cli_job, setup
 from services.core.errors import BeaconError, InputError
 from services.jobs.match_cli import train_match_command
+from services.mlops.gates import GATE_FAILED
 from services.recommender.cli import train_events_command
 
 train_app = typer.Typer(
@@ -29,7 +30,6 @@ DATA_HELP = (
     "A diabetic_data.csv file (local path or s3:// URI) in the layout of the public "
     "Diabetes 130-US hospitals data. Default: generated data (BEACON_READMISSION_ROWS rows)."
 )
-GATE_FAILED = 1  # exit code when a gate says no (errors exit with 2)
 
 
 def _settings(**overrides):
@@ -260,7 +260,7 @@ def ingest_command(
 @cli_job
 def list_command(name: Annotated[str, typer.Argument(help="Registered model name.")]) -> None:
     """Versions of a registered model, newest first, with aliases and test metrics."""
-    from services.training.registry import list_models
+    from services.mlops.registry import list_models
 
     with _mlflow_errors():
         rows = list_models(name, _settings())
@@ -304,7 +304,7 @@ def promote_command(
     With --if-better the gates' last step runs instead: the candidate must not score worse
     than the champion on the same test encounters.
     """
-    from services.training.registry import promote
+    from services.mlops.registry import promote
 
     if not if_better:
         if data or run_id:
@@ -338,7 +338,7 @@ def rollback_command(
     name: Annotated[str, typer.Argument(help="Registered model name.")],
 ) -> None:
     """Give the champion alias back to the previous champion."""
-    from services.training.registry import rollback
+    from services.mlops.registry import rollback
 
     with _mlflow_errors():
         typer.echo(rollback(name, _settings()).describe("rolled back"))

@@ -1,15 +1,15 @@
-"""Promotion gates: data validation (Evidently), performance floor, champion vs challenger."""
+"""Readmission data validation gate (Evidently); shared gate types: services.mlops.gates."""
 
 from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from services.mlops.gates import Check, GateResult, make_gate
 from services.training.readmission_schema import (
     CATEGORICAL_COLUMNS,
     COLUMN_SPECS,
@@ -19,47 +19,7 @@ from services.training.readmission_schema import (
     TARGET_COLUMN,
 )
 
-if TYPE_CHECKING:
-    from services.core.settings import CoreSettings
-
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Check:
-    """One named check with its outcome and a one-line explanation."""
-
-    name: str
-    passed: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class GateResult:
-    """A gate's verdict: passed only when every check passed."""
-
-    name: str
-    passed: bool
-    checks: list[Check] = field(default_factory=list)
-    summary: str = ""
-    values: dict[str, Any] = field(default_factory=dict)  # numbers the caller may reuse
-
-    def report(self, verbose: bool = False) -> str:
-        """Readable report: verdict line, then failed checks (every check when verbose)."""
-        verdict = "PASS" if self.passed else "FAIL"
-        lines = [f"[{verdict}] {self.name}: {self.summary}"]
-        for check in self.checks:
-            if verbose or not check.passed:
-                mark = "ok  " if check.passed else "FAIL"
-                lines.append(f"    {mark} {check.name}: {check.detail}")
-        hidden = sum(1 for c in self.checks if c.passed) if not verbose else 0
-        if hidden:
-            lines.append(f"    ({hidden} passing check(s) not shown)")
-        return "\n".join(lines)
-
-
-def _gate(name: str, checks: list[Check], summary: str, **values: Any) -> GateResult:
-    return GateResult(name, all(c.passed for c in checks), checks, summary, values)
 
 
 # --- data validation -----------------------------------------------------------------------
@@ -97,7 +57,7 @@ def validate_data(
     )
     if len(current) == 0:
         checks.append(Check("rows", False, "the batch is empty"))
-        return _gate("data validation", checks, "empty batch")
+        return make_gate("data validation", checks, "empty batch")
     skipped = set(ignore or ())
     present = [c for c in FEATURE_COLUMNS if c in current.columns and c not in skipped]
     cur, type_checks = _typed(current, present)
@@ -123,7 +83,7 @@ def validate_data(
     )
     if skipped:
         summary += f"; not features, not checked: {', '.join(sorted(skipped))}"
-    return _gate("data validation", checks, summary)
+    return make_gate("data validation", checks, summary)
 
 
 def _typed(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, list[Check]]:
@@ -255,87 +215,3 @@ def _evidently_checks(
             )
         )
     return checks
-
-
-# --- performance floor ---------------------------------------------------------------------
-
-
-def performance_gate(roc_auc_valid: float, floor: float, model: str = "model") -> GateResult:
-    """The model's ROC AUC on validation data must reach the configured floor."""
-    passed = roc_auc_valid >= floor
-    check = Check(
-        "validation ROC AUC",
-        passed,
-        f"{roc_auc_valid:.4f} {'>=' if passed else '<'} floor {floor:.4f}",
-    )
-    return _gate(f"performance floor ({model})", [check], check.detail, roc_auc=roc_auc_valid)
-
-
-# --- champion / challenger -----------------------------------------------------------------
-
-
-def champion_challenger_gate(
-    name: str,
-    challenger_version: str,
-    x_test: pd.DataFrame,
-    y_test: np.ndarray,
-    *,
-    margin: float,
-    settings: CoreSettings,
-) -> GateResult:
-    """Score the registered challenger and the current champion on the same test data.
-
-    Passes when there is no champion, or when the challenger's ROC AUC is at least the
-    champion's minus `margin`. Both are loaded from the registry, so a version whose
-    artifact does not load or score fails here, before any alias moves.
-    """
-    from sklearn.metrics import roc_auc_score
-
-    from services.training.registry import CHAMPION, alias_version, load_model
-
-    title = f"champion/challenger ({name})"
-    checks: list[Check] = []
-    try:
-        challenger = load_model(name, challenger_version, settings)
-        challenger_auc = float(roc_auc_score(y_test, challenger.predict_proba(x_test)[:, 1]))
-    except Exception as exc:  # any load or scoring failure must block promotion
-        checks.append(Check("challenger loads and scores", False, type(exc).__name__))
-        return _gate(title, checks, f"challenger version {challenger_version} unusable")
-    checks.append(
-        Check(
-            "challenger loads and scores",
-            True,
-            f"version {challenger_version}: test ROC AUC {challenger_auc:.4f}",
-        )
-    )
-    champion = alias_version(name, CHAMPION, settings)
-    if champion is None or str(champion.version) == str(challenger_version):
-        summary = "no champion yet: the challenger becomes champion"
-        if champion is not None:
-            summary = "the challenger already is the champion"
-        return _gate(title, checks, summary, challenger_auc=challenger_auc)
-    try:
-        incumbent = load_model(name, champion.version, settings)
-        champion_auc = float(roc_auc_score(y_test, incumbent.predict_proba(x_test)[:, 1]))
-    except Exception as exc:  # a broken champion must not block its replacement
-        log.warning("champion cannot score the test data", extra={"error": type(exc).__name__})
-        checks.append(
-            Check("champion scores", True, f"champion failed to score ({type(exc).__name__})")
-        )
-        return _gate(
-            title, checks, "champion unusable: challenger wins", challenger_auc=challenger_auc
-        )
-    passed = challenger_auc >= champion_auc - margin
-    detail = (
-        f"challenger v{challenger_version} {challenger_auc:.4f} vs champion "
-        f"v{champion.version} {champion_auc:.4f} (margin {margin:.4f})"
-    )
-    checks.append(Check("test ROC AUC not worse than champion", passed, detail))
-    return _gate(
-        title,
-        checks,
-        detail + ("" if passed else ": challenger is worse, champion kept"),
-        challenger_auc=challenger_auc,
-        champion_auc=champion_auc,
-        champion_version=str(champion.version),
-    )

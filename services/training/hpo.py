@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import psycopg
 
+from services.mlops.metrics import classification_metrics
 from services.training.families import Family
-from services.training.metrics import classification_metrics
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from services.core.errors import InputError
 from services.core.locks import job_lock
 from services.core.storage import Storage, join
-from services.training import registry
-from services.training.gates import GateResult
+from services.mlops import registry
+from services.mlops.gates import GateResult
 from services.training.readmission_data import split_readmission, write_readmission_csv
 from services.training.settings import TrainingSettings
 from services.training.train import MODEL_NAME, load_data, promote_if_passes

@@ -18,7 +18,10 @@ import pandas as pd
 
 from services.core.errors import BeaconError
 from services.core.locks import job_lock
-from services.training import registry
+from services.mlops import registry
+from services.mlops.gates import GateResult, champion_challenger_gate, performance_gate
+from services.mlops.metrics import best_f1_threshold, classification_metrics, f1_at
+from services.mlops.runs import find_run
 from services.training.families import (
     FAMILIES,
     Family,
@@ -27,12 +30,7 @@ from services.training.families import (
     parse_families,
 )
 from services.training.features import build_preprocessor, model_pipeline
-from services.training.gates import (
-    GateResult,
-    champion_challenger_gate,
-    performance_gate,
-    validate_data,
-)
+from services.training.gates import validate_data
 from services.training.hpo import (
     ProgressCallback,
     completed_trials,
@@ -41,7 +39,6 @@ from services.training.hpo import (
     study_name,
 )
 from services.training.informative import uninformative_columns
-from services.training.metrics import best_f1_threshold, classification_metrics, f1_at
 from services.training.readmission_data import (
     ReadmissionSplits,
     generate_readmission,
@@ -473,19 +470,6 @@ def _log_data(
         )
         reference.to_parquet(folder / REFERENCE_ARTIFACT.rsplit("/", 1)[-1], index=False)
         mlflow.log_artifacts(str(folder), artifact_path="data")
-
-
-def find_run(experiment_id: str, run_id: str, *, kind: str, family: str = "") -> str | None:
-    """The MLflow run of a Beacon run id (`kind` training or family), or None."""
-    import mlflow
-
-    query = f"tags.`{registry.TAG_RUN_ID}` = '{run_id}' AND tags.`beacon.kind` = '{kind}'"
-    if family:
-        query += f" AND tags.`beacon.family` = '{family}'"
-    runs = mlflow.search_runs(
-        [experiment_id], filter_string=query, max_results=1, output_format="list"
-    )
-    return runs[0].info.run_id if runs else None
 
 
 def _register(best: FamilyResult, model_name: str, run_id: str, settings: TrainingSettings) -> str:

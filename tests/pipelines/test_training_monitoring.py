@@ -50,7 +50,7 @@ def registry_settings(home: Path, monkeypatch: pytest.MonkeyPatch):
 def test_training_pipeline_runs_every_stage_and_promotes_a_champion(
     training_run: tuple[dict, str], home: Path, registry_settings
 ) -> None:
-    from services.training import registry
+    from services.mlops import registry
 
     summary, output = training_run
     assert summary["state"] == "success", output[-5000:]
@@ -71,7 +71,7 @@ def test_a_rerun_of_the_partition_keeps_its_snapshot_and_champion(
     training_run: tuple[dict, str], home: Path, registry_settings
 ) -> None:
     """Clearing the run: ingest keeps the frozen data, promotion finds nothing to move."""
-    from services.training import registry
+    from services.mlops import registry
 
     assert training_run[0]["state"] == "success"
     done = run_airflow(

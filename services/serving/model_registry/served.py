@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from services.jobs.match_features import EXAMPLE_FEATURES, feature_frame
+from services.mlops.registry import mlflow_tracking_uri
 from services.serving.metrics import Metrics
 from services.serving.model_registry.batching import PredictionBatcher
 from services.serving.model_registry.poller import ModelPoller
@@ -23,7 +24,6 @@ from services.training.readmission_schema import (
     FEATURE_TYPES,
     MISSING,
 )
-from services.training.registry import mlflow_tracking_uri
 
 log = logging.getLogger(__name__)
 

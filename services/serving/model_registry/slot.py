@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from services.core.errors import BeaconError
+from services.mlops.registry import TAG_FAMILY, TAG_THRESHOLD, TAG_TRAINED_AT
 from services.serving.model_registry.source import RegistrySource, VersionInfo
-from services.training.registry import TAG_FAMILY, TAG_THRESHOLD, TAG_TRAINED_AT
 
 log = logging.getLogger(__name__)
 

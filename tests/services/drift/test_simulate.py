@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from services.drift.simulate import simulate
 from services.drift.timeline import write_timeline
-from services.training import registry
+from services.mlops import registry
 from services.training.readmission_schema import FEATURE_COLUMNS, TARGET_COLUMN, to_target
 from tests.services.drift.conftest import scenario_batches
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from services.mlops.registry import CHAMPION, alias_version
 from services.recommender.demo import prepare_events_demo
-from services.training.registry import CHAMPION, alias_version
 
 
 def test_demo_prepares_events_once(db, events_home, encoder) -> None:

@@ -141,10 +141,10 @@ def test_load_train_and_serve_non_empty_lists_to_every_known_user(
     """`beacon events load DATA --items ITEMS`, train, serve: every user with history gets a
     non-empty list, with the item's metadata attached."""
     from services.cli import app
+    from services.mlops.registry import CHAMPION, alias_version, promote
     from services.recommender.training import train_events
     from services.serving.app import create_app
     from services.serving.settings import ServingSettings
-    from services.training.registry import CHAMPION, alias_version, promote
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("BEACON_HOME", str(tmp_path))
@@ -253,10 +253,10 @@ def test_training_never_serves_a_hybrid_below_popularity(
 ) -> None:
     """A blend that is ALS alone scores below recency-weighted popularity on the generated
     data: the gate refuses it, and the hybrid the version serves is the better baseline."""
+    from services.mlops.registry import CHAMPION, alias_version, mlflow_tracking_uri
     from services.recommender import training
     from services.recommender.artifacts import load_events_model
     from services.recommender.tuning import Tuned
-    from services.training.registry import CHAMPION, alias_version, mlflow_tracking_uri
 
     monkeypatch.setattr(training, "tune", lambda *a, **k: Tuned(1.0, 25.0, {"als": 1.0}))
     settings = events_home.settings()
@@ -277,8 +277,8 @@ def test_training_never_serves_a_hybrid_below_popularity(
 
 def test_training_refuses_a_served_algorithm_below_popularity(events_db, events_home) -> None:
     """No fallback for a non-hybrid default: ALS below recency popularity is not promoted."""
+    from services.mlops.registry import CHAMPION, alias_version
     from services.recommender.training import train_events
-    from services.training.registry import CHAMPION, alias_version
 
     settings = events_home.settings(rec_default_algorithm="als")
     outcome = train_events(settings, events_db, say=lambda _: None)

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from services.mlops.registry import CHAMPION, alias_version, client
 from services.recommender.store import read_interactions
 from services.recommender.training import GATE_METRIC, train_events
 from services.serving.app import create_app
 from services.serving.settings import ServingSettings
-from services.training.registry import CHAMPION, alias_version, client
 from tests.helpers import hammer, serve_in_thread, wait_for
 from tests.services.recommender.conftest import ADMIN_KEY
 

@@ -85,8 +85,8 @@ class ModelStore:
     ) -> str:
         """Register `model` (its input example: the schema's example record) and, by default,
         point the champion alias at it; returns the version."""
-        from services.training.registry import promote as promote_version
-        from services.training.registry import register_model
+        from services.mlops.registry import promote as promote_version
+        from services.mlops.registry import register_model
 
         version = str(
             register_model(

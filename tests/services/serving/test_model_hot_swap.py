@@ -15,9 +15,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from services.mlops.registry import client as registry_client
 from services.serving.app import create_app
 from services.training.readmission_schema import EXAMPLE_RECORD
-from services.training.registry import client as registry_client
 from tests.helpers import hammer, serve_in_thread, wait_for
 from tests.services.serving.conftest import ModelStore
 
@@ -107,7 +107,7 @@ def test_broken_versions_are_refused_and_the_old_one_kept(live, store, name, rea
 
     frame = pd.DataFrame({"not_a_schema_column": [0.0, 1.0, 2.0, 3.0]})
     wrong_columns = Pipeline([("clf", LogisticRegression())]).fit(frame, [0, 1, 0, 1])
-    from services.training.registry import register_model
+    from services.mlops.registry import register_model
 
     version = register_model(
         name,

@@ -8,6 +8,7 @@ import pytest
 import skops.io
 from sklearn.metrics import roc_auc_score
 
+from services.mlops.registry import trusted_types
 from services.training.families import FAMILIES, final_estimator
 from services.training.features import (
     FrequentCategoryEncoder,
@@ -18,7 +19,6 @@ from services.training.features import (
 )
 from services.training.readmission_data import generate_readmission, split_readmission
 from services.training.readmission_schema import EXAMPLE_RECORD, FEATURE_COLUMNS, to_target
-from services.training.registry import trusted_types
 
 # Measured on generated data (seeds 1-5 and 42, 40,000 encounters, the oldest half split
 # 70/15/15 by patient): logistic regression reaches test ROC AUC 0.703-0.724. Published

@@ -7,10 +7,11 @@ import pytest
 from sklearn.dummy import DummyClassifier
 
 from services.core.errors import InputError
-from services.training import registry
+from services.mlops import registry
+from services.mlops.gates import champion_challenger_gate, performance_gate
 from services.training.families import FAMILIES, final_estimator
 from services.training.features import build_preprocessor, model_pipeline
-from services.training.gates import champion_challenger_gate, performance_gate, validate_data
+from services.training.gates import validate_data
 from services.training.readmission_data import generate_readmission, split_readmission
 from services.training.readmission_schema import EXAMPLE_RECORD, FEATURE_COLUMNS, to_target
 

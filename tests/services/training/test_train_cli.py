@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from services.cli import app
-from services.training import registry
+from services.mlops import registry
 from services.training.readmission_schema import EXAMPLE_RECORD, FEATURE_COLUMNS
 from services.training.train import train_readmission
 from tests.helpers import cli_env

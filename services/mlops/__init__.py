@@ -1,0 +1,1 @@
+"""The platform layer workloads reuse: registry, aliases, run lookups, gates, metrics, caches."""

@@ -1,0 +1,49 @@
+"""One copy of the classification and calibration formulas, with the binning pinned."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from services.mlops.metrics import classification_metrics, expected_calibration_error
+
+Y = np.array([0, 0, 1, 1])
+SCORES = np.array([0.1, 0.2, 0.3, 0.4])
+
+
+def test_ece_uses_equal_count_bins_labels_first():
+    # Equal-count halves: {0.1, 0.2} observed 0 vs mean 0.15, {0.3, 0.4} observed 1 vs 0.35
+    # -> (2 * 0.15 + 2 * 0.65) / 4 = 0.4. Equal-width halves of [0, 1] would put all four
+    # scores in [0, 0.5): |0.5 - 0.25| = 0.25, so this pins the binning that won.
+    assert expected_calibration_error(Y, SCORES, bins=2) == pytest.approx(0.4)
+    # Labels first: halves {0.1, 0.2} -> |0.5 - 0.15|, {0.3, 0.4} -> |0 - 0.35|: 0.35. Called
+    # scores-first (the old match_training order) the same arrays give 0.25.
+    y = np.array([1, 0, 0, 0])
+    assert expected_calibration_error(y, SCORES, bins=2) == pytest.approx(0.35)
+    assert expected_calibration_error(SCORES, y, bins=2) == pytest.approx(0.25)
+
+
+def test_ece_is_zero_for_a_perfectly_calibrated_score_and_grows_with_a_shift():
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0, 1, 50_000)
+    y = (rng.uniform(0, 1, p.size) < p).astype(int)
+    assert expected_calibration_error(y, p) < 0.02
+    assert expected_calibration_error(y, np.clip(p + 0.2, 0, 1)) > 0.15
+
+
+def test_ece_bad_input_names_the_argument():
+    with pytest.raises(ValueError, match="same length"):
+        expected_calibration_error(Y, SCORES[:3])
+    with pytest.raises(ValueError, match="empty"):
+        expected_calibration_error(np.array([]), np.array([]))
+    with pytest.raises(ValueError, match="bins"):
+        expected_calibration_error(Y, SCORES, bins=0)
+
+
+def test_classification_metrics_prefix_and_values():
+    m = classification_metrics(Y, SCORES, prefix="test_")
+    assert set(m) == {"test_roc_auc", "test_pr_auc", "test_brier", "test_ece"}
+    assert m["test_roc_auc"] == 1.0
+    assert m["test_brier"] == pytest.approx(np.mean((SCORES - Y) ** 2))
+    with pytest.raises(ValueError, match="both classes"):
+        classification_metrics(np.zeros(4), SCORES)
