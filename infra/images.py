@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = REPO_ROOT / "services" / "core" / "migrations"
+SERVICES_DIR = REPO_ROOT / "services"
 PIPELINES_DIR = REPO_ROOT / "pipelines"
 # The official CPU-only PyTorch wheel index, passed to the builds as a build argument.
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -71,6 +71,21 @@ def tree_fingerprint(folder: Path, pattern: str = "**/*") -> str:
         if "__pycache__" in path.parts:
             continue
         digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def migrations_fingerprint(services: Path = SERVICES_DIR) -> str:
+    """SHA-256 over every package's SQL migrations (`services/*/migrations/*.sql`).
+
+    Hashed by file name in version order, as the runner applies them: moving a file between
+    packages leaves the value unchanged (and so does not re-run the bootstrap), editing or
+    adding one changes it. Equal to `tree_fingerprint` of the one folder they used to share.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(services.glob("*/migrations/*.sql"), key=lambda p: p.name):
+        digest.update(path.name.encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()

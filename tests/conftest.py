@@ -11,6 +11,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+# The jobs document kinds, registered for every refresh a test runs (the beacon CLI does this).
+from services.jobs import embedding as _jobs_documents  # noqa: F401
 from tests.helpers import embedded_home
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

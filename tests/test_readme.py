@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from services.core.settings_table import readme_table, render_table
+from services.settings_table import readme_table, render_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -14,7 +14,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_configuration_table_matches_settings_models() -> None:
     assert readme_table(README.read_text()) == render_table(), (
         "README configuration table is stale: regenerate it with "
-        "`python -m services.core.settings_table`"
+        "`python -m services.settings_table`"
     )
 
 

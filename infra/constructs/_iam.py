@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -12,10 +11,6 @@ from constructs import Construct
 from infra.config import EnvironmentConfig
 from infra.nag import acknowledge
 from infra.naming import bucket_arn, bucket_name, objects_arn, objects_finding
-
-if TYPE_CHECKING:
-    # Only for the annotation: experiment_tracking itself builds its statements with this module.
-    from infra.constructs.experiment_tracking import ExperimentTracking
 
 SERVING_READ_BUCKETS = ("data", "models")
 
@@ -73,13 +68,15 @@ def serving_runtime_statements(
     config: EnvironmentConfig,
     *,
     db_secret_arn: str,
-    tracking: ExperimentTracking,
+    tracking_statements: Sequence[iam.PolicyStatement],
     key: kms.IKey | None = None,
 ) -> list[iam.PolicyStatement]:
     """What the serving app calls at runtime, the same on Fargate and on Lambda.
 
     `key` adds a decrypt grant for a runtime whose role has none yet (the Fargate task role;
-    a ContainerFunction's own policy already covers its key).
+    a ContainerFunction's own policy already covers its key). `tracking_statements` are the
+    MLflow client's read grants (`ExperimentTracking.client_statements(write=False)`), passed in
+    so this module does not import the construct that builds its own roles with it.
     """
     names = [bucket_name(config, b) for b in SERVING_READ_BUCKETS]
     statements = [
@@ -95,7 +92,7 @@ def serving_runtime_statements(
         statements.append(
             iam.PolicyStatement(sid="DataKey", actions=["kms:Decrypt"], resources=[key.key_arn])
         )
-    return [*statements, *tracking.client_statements(write=False)]
+    return [*statements, *tracking_statements]
 
 
 def acknowledge_serving_reads(policy: iam.ManagedPolicy, config: EnvironmentConfig) -> None:

@@ -236,7 +236,10 @@ class ApiService(Construct):
             description=f"{config.prefix} API: what the application itself may call",
             policy_id="TaskPolicy",
             statements=serving_runtime_statements(
-                config, db_secret_arn=db_secret.secret_arn, tracking=tracking, key=key
+                config,
+                db_secret_arn=db_secret.secret_arn,
+                tracking_statements=tracking.client_statements(write=False),
+                key=key,
             ),
         )
         acknowledge_serving_reads(policy, config)

@@ -11,7 +11,7 @@ from infra.config import EnvironmentConfig
 from infra.constructs.container_function import ContainerFunction
 from infra.constructs.network import Network
 from infra.constructs.vector_database import VectorDatabase
-from infra.images import MIGRATIONS_DIR, lambda_code, tree_fingerprint
+from infra.images import lambda_code, migrations_fingerprint
 
 HANDLER = "lambdas.db_bootstrap.handler.handler"
 
@@ -68,7 +68,7 @@ class DatabaseBootstrap(Construct):
             service_token=self.handler.function.function_arn,
             resource_type="Custom::BeaconDatabaseBootstrap",
             properties={
-                "MigrationsFingerprint": tree_fingerprint(MIGRATIONS_DIR, "*.sql"),
+                "MigrationsFingerprint": migrations_fingerprint(),
                 "AppUsername": database.app_username,
                 "DatabaseName": database.database_name,
             },

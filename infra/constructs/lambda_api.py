@@ -54,7 +54,9 @@ class LambdaApi(Construct):
         )
         self.handler.grant(
             *serving_runtime_statements(
-                config, db_secret_arn=db_secret.secret_arn, tracking=tracking
+                config,
+                db_secret_arn=db_secret.secret_arn,
+                tracking_statements=tracking.client_statements(write=False),
             )
         )
         acknowledge_serving_reads(self.handler.policy, config)

@@ -1,4 +1,11 @@
-"""Versioned SQL migrations: applied in name order, once each, recorded in schema_migrations."""
+"""Versioned SQL migrations: applied in name order, once each, recorded in schema_migrations.
+
+Each package under `services/` owns its SQL in its own `migrations/` folder (core the
+extensions, jobs its tables, the recommender the events tables, serving the prediction log).
+The runner finds them by that convention, without importing the packages, and applies every
+file in one global name order: the version is the file name, so where a file lives does not
+change its identity, and a database migrated before the files moved applies nothing again.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ import psycopg
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_PACKAGE = "services.core"
+SERVICES_PACKAGE = "services"
 # Any constant works; it only has to be the same in every process that migrates.
 MIGRATION_LOCK_ID = 0x6265_6163_6F6E
 
@@ -24,15 +31,24 @@ class Migration:
     sql: str
 
 
-def migrations_dir() -> Path:
-    """The folder holding the SQL files (also shipped to the bootstrap Lambda)."""
-    return Path(str(resources.files(MIGRATIONS_PACKAGE) / "migrations"))
+def migration_files() -> list[Path]:
+    """Every package's SQL files (`services/*/migrations/*.sql`), in version (name) order."""
+    root = Path(str(resources.files(SERVICES_PACKAGE)))
+    files = sorted(root.glob("*/migrations/*.sql"), key=lambda p: p.name)
+    seen: dict[str, Path] = {}
+    for path in files:
+        if path.stem in seen:
+            raise RuntimeError(
+                f"migration version {path.stem!r} exists twice: {seen[path.stem]} and {path}"
+            )
+        seen[path.stem] = path
+    return files
 
 
 def discover(folder: Path | None = None) -> list[Migration]:
-    """All migrations in version order."""
-    folder = folder or migrations_dir()
-    return [Migration(p.stem, p.read_text()) for p in sorted(folder.glob("*.sql"))]
+    """All migrations in version order (of one folder only, when `folder` is given)."""
+    files = sorted(folder.glob("*.sql")) if folder is not None else migration_files()
+    return [Migration(p.stem, p.read_text()) for p in files]
 
 
 def apply_migrations(conn: psycopg.Connection, folder: Path | None = None) -> list[str]:

@@ -14,15 +14,15 @@ from services.core.database import Database
 from services.core.errors import InputError
 from services.core.heartbeat import EMBED_REFRESH, record_success
 from services.core.storage import Storage, parse_uri
-from services.embeddings.check import check_command
+from services.embeddings.documents import kind_of_file, registered_kinds
 from services.embeddings.encoder import get_encoder
 from services.embeddings.progress import RefreshProgress
 from services.embeddings.refresh import refresh_embeddings
 from services.embeddings.settings import EmbeddingSettings
 
 app = typer.Typer(help="Embeddings: refresh document vectors in pgvector.", no_args_is_help=True)
-# The post-refresh gate lives in its own module; pipelines run it after every refresh.
-app.command("check")(check_command)
+# `embed check` (the post-refresh gate) is about the jobs workload's postings: services/cli.py
+# adds it to this group from services.jobs.embedding_check.
 
 SOURCE_HELP = (
     "A postings or resumes file (CSV/JSONL, optionally .gz), a folder of them, or an s3:// URI "
@@ -91,7 +91,7 @@ def refresh_command(
             _load_source(db, settings, uri, replace=not upsert_only, missing_ok=missing_ok)
         encoder = get_encoder(settings)
         stats = refresh_embeddings(
-            db, encoder, settings, kinds=kind or ("postings", "resumes"), progress=RefreshProgress()
+            db, encoder, settings, kinds=kind or None, progress=RefreshProgress()
         )
     # Freshness alerts and the ops page read this marker (age of the last successful refresh).
     record_success(
@@ -106,8 +106,6 @@ def refresh_command(
 def _load_source(
     db: Database, settings: EmbeddingSettings, uri: str, *, replace: bool, missing_ok: bool
 ) -> None:
-    from services.jobs.store import load_file
-
     storage = Storage(settings.aws_region)
     files = storage.list(uri)
     if not files and missing_ok:
@@ -118,11 +116,13 @@ def _load_source(
     with tempfile.TemporaryDirectory(prefix="beacon-source-") as tmp:
         for file_uri in files:
             name = Path(parse_uri(file_uri).key).name
-            kind = "postings" if "posting" in name.lower() else None
-            kind = kind or ("resumes" if "resume" in name.lower() else None)
-            if kind is None:
-                raise InputError(f"{name}: cannot tell postings from resumes by its name")
+            kind = kind_of_file(name)
+            if kind is None or kind.load_file is None:
+                words = sorted(k.file_word for k in registered_kinds().values() if k.file_word)
+                raise InputError(
+                    f"{name}: cannot tell its kind by its name (expected one of {words} in it)"
+                )
             local = storage.download(file_uri, Path(tmp) / name)
             with db.connection() as conn:
-                stats = load_file(conn, local, kind, replace=replace)
+                stats = kind.load_file(conn, local, replace)
             typer.echo(f"loaded {name}: {stats}", err=True)

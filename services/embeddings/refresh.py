@@ -17,8 +17,9 @@ from psycopg.rows import dict_row
 from services.core.database import Database
 from services.core.locks import job_lock
 from services.embeddings.chunking import chunk_text
-from services.embeddings.documents import KINDS, DocumentKind
+from services.embeddings.documents import DocumentKind, registered_kinds
 from services.embeddings.encoder import Encoder, EncodeTimings
+from services.embeddings.pooling import pool_chunks
 from services.embeddings.settings import EmbeddingSettings
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def refresh_embeddings(
     encoder: Encoder,
     settings: EmbeddingSettings,
     *,
-    kinds: Iterable[str] = ("postings", "resumes"),
+    kinds: Iterable[str] | None = None,
     progress: ProgressCallback | None = None,
 ) -> RefreshStats:
     """Bring every document's vector in line with its current text and the current model.
@@ -125,13 +126,16 @@ def refresh_embeddings(
     Each batch is one transaction, so a killed run keeps its finished batches and the next run
     embeds only what is left; an advisory lock keeps two refreshes from running at once.
     """
+    known = registered_kinds()
+    names = list(known) if kinds is None else list(kinds)
+    for name in names:
+        if name not in known:
+            raise ValueError(f"unknown document kind {name!r}; choose from {sorted(known)}")
     stats = RefreshStats(model=encoder.identity)
     started = time.perf_counter()
     with job_lock(db.url, LOCK_NAME):
-        for name in kinds:
-            if name not in KINDS:
-                raise ValueError(f"unknown document kind {name!r}; choose from {sorted(KINDS)}")
-            stats.kinds[name] = _refresh_kind(db, encoder, settings, KINDS[name], stats, progress)
+        for name in names:
+            stats.kinds[name] = _refresh_kind(db, encoder, settings, known[name], stats, progress)
     stats.wall_seconds = time.perf_counter() - started
     log.info("embedding refresh finished", extra=stats.as_dict())
     return stats
@@ -190,7 +194,7 @@ def pending_sample(
 ) -> dict[str, tuple[int, list[list[str]]]]:
     """Per kind: how many documents a refresh would embed, and the chunks of a few of them."""
     out: dict[str, tuple[int, list[list[str]]]] = {}
-    for name, kind in KINDS.items():
+    for name, kind in registered_kinds().items():
         with db.connection() as conn:
             ids = [row[0] for row in conn.execute(_stale_query(kind), (identity,))]
             query = sql.SQL("SELECT {cols} FROM {table} WHERE {id} = ANY(%s)").format(
@@ -261,7 +265,7 @@ def _encode_batch(
     t1 = time.perf_counter()
     stats.chunk_seconds += t1 - t0
     vectors = encoder.encode(flat, timings=stats.encoder)
-    doc_vectors = _document_vectors(vectors, [len(c) for c in doc_chunks])
+    doc_vectors = pool_chunks(vectors, [len(c) for c in doc_chunks])
     stats.encode_seconds += time.perf_counter() - t1
     return _Encoded(rows, doc_chunks, vectors, doc_vectors)
 
@@ -286,17 +290,6 @@ def _write_encoded(
 
 def _text_fields(row: dict[str, Any], kind: DocumentKind) -> dict[str, Any]:
     return {col: row[col] for col in kind.text_columns}
-
-
-def _document_vectors(vectors: np.ndarray, counts: list[int]) -> np.ndarray:
-    """Mean of each document's chunk vectors, re-normalised to unit length."""
-    out = np.empty((len(counts), vectors.shape[1]), dtype=np.float32)
-    start = 0
-    for i, n in enumerate(counts):
-        mean = vectors[start : start + n].mean(axis=0)
-        out[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-        start += n
-    return out
 
 
 def _write_batch(

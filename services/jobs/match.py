@@ -11,7 +11,6 @@ import numpy as np
 import psycopg
 
 from services.core.database import Database
-from services.embeddings.encoder import Encoder
 from services.jobs.skills import SkillVocabulary, skill_lexicon
 from services.mlops.cache import TtlCache
 
@@ -107,37 +106,3 @@ def classify_sides(resume: Side, job: Side) -> MatchResult:
     """The rule on two resolved sides (stored or free text)."""
     similarity = float(np.clip(resume.vector @ job.vector, -1.0, 1.0))
     return classify(similarity, skill_overlap(resume.skills, job.skills))
-
-
-def match_pair(
-    db: Database,
-    encoder: Encoder,
-    vocabulary: SkillVocabularyCache,
-    *,
-    resume_id: str | None = None,
-    resume_text: str | None = None,
-    job_id: str | None = None,
-    job_text: str | None = None,
-    chunk_words: int = 120,
-    overlap_words: int = 20,
-) -> MatchResult:
-    """Classify a resume/posting pair given by stored ids or free text (one of each).
-
-    Stored documents use their stored vectors and skills; free text is embedded like a stored
-    document and its skills are the vocabulary words it mentions.
-    """
-    # Imported here: match_features builds on this module's vocabulary and overlap.
-    from services.jobs.match_features import match_documents
-
-    resume, job = match_documents(
-        db,
-        encoder,
-        vocabulary,
-        resume_id=resume_id,
-        resume_text=resume_text,
-        job_id=job_id,
-        job_text=job_text,
-        chunk_words=chunk_words,
-        overlap_words=overlap_words,
-    )
-    return classify_sides(resume, job)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from services.embeddings.chunking import chunk_text
 from services.embeddings.encoder import Encoder
+from services.embeddings.pooling import embed_texts
 from services.jobs.documents import JobPosting, Resume, posting_text, resume_text
 from services.jobs.match import skill_overlap
 from services.mlops.metrics import classification_metrics
@@ -28,21 +28,6 @@ class PairSet:
     def features(self) -> np.ndarray:
         """An (n, 2) matrix: similarity, skill_overlap."""
         return np.column_stack([self.similarity, self.overlap])
-
-
-def embed_documents(
-    encoder: Encoder, texts: Sequence[str], chunk_words: int, overlap_words: int
-) -> np.ndarray:
-    """Unit vectors built like the refresh builds them: the normalised mean of chunk vectors."""
-    chunks = [chunk_text(t, chunk_words, overlap_words) or [t] for t in texts]
-    flat = encoder.encode([c for doc in chunks for c in doc])
-    out = np.empty((len(texts), flat.shape[1]), dtype=np.float32)
-    start = 0
-    for i, doc in enumerate(chunks):
-        mean = flat[start : start + len(doc)].mean(axis=0)
-        out[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
-        start += len(doc)
-    return out
 
 
 def pair_features(
@@ -68,10 +53,10 @@ def corpus_pairs(
     overlap_words: int,
 ) -> PairSet:
     """Pairs of a generated corpus, embedded in-process exactly as the refresh would."""
-    posting_vectors = embed_documents(
+    posting_vectors = embed_texts(
         encoder, [posting_text(p) for p in postings], chunk_words, overlap_words
     )
-    resume_vectors = embed_documents(
+    resume_vectors = embed_texts(
         encoder, [resume_text(r) for r in resumes], chunk_words, overlap_words
     )
     return pair_features(

@@ -15,14 +15,13 @@ from services.core.database import Database
 from services.core.errors import BeaconError, InputError
 from services.embeddings.chunking import chunk_text
 from services.embeddings.encoder import Encoder
+from services.embeddings.hnsw import set_search_params
+from services.embeddings.pooling import pool_chunks
 
 #: Reciprocal rank fusion constant from Cormack et al. (2009); damps the head of each list.
 RRF_K = 60
 #: Candidates each retriever contributes to the fusion.
 HYBRID_CANDIDATES = 30
-#: Upper bound on tuples an iterative index scan visits: far above any filter's selectivity
-#: need at our table sizes, but it still caps a pathological filter that matches nothing.
-MAX_SCAN_TUPLES = 50_000
 #: Most chunks one free text may become. The API's 20,000-character texts stay below it (at
 #: most 10,000 words, so 100 windows of 100 new words); it bounds what any caller can ask for.
 MAX_TEXT_CHUNKS = 100
@@ -167,26 +166,7 @@ def encode_document(
             f"text: {len(chunks)} chunks of {chunk_words} words; at most {MAX_TEXT_CHUNKS} "
             "are encoded per request"
         )
-    vectors = encoder.encode(chunks)
-    mean = vectors.mean(axis=0)
-    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
-
-
-def set_search_params(
-    conn: psycopg.Connection, ef_search: int, max_scan_tuples: int = MAX_SCAN_TUPLES
-) -> None:
-    """Transaction-local HNSW settings, including pgvector 0.8 iterative scans.
-
-    Without an iterative scan, HNSW returns ef_search candidates and the filter runs after the
-    scan, so a selective filter leaves fewer than top_k rows. `relaxed_order` keeps scanning
-    until enough rows pass; results can come slightly out of order, so callers re-sort.
-    """
-    conn.execute(
-        "SELECT set_config('hnsw.ef_search', %s, true),"
-        " set_config('hnsw.iterative_scan', 'relaxed_order', true),"
-        " set_config('hnsw.max_scan_tuples', %s, true)",
-        (str(ef_search), str(max_scan_tuples)),
-    )
+    return pool_chunks(encoder.encode(chunks), [len(chunks)])[0]
 
 
 def as_vector(value: Any) -> np.ndarray:

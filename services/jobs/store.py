@@ -101,14 +101,34 @@ def write_loaded(
     return with_changes(stats, collapsed=len(loaded.collapsed))
 
 
+# The one count of the jobs documents (the API's gauges, `embed check`, `db status`, the demo).
+_COUNTS_SQL = """
+SELECT 'postings', count(*), count(embedding) FROM job_postings
+UNION ALL SELECT 'resumes', count(*), count(embedding) FROM resumes
+UNION ALL SELECT 'chunks', count(*), count(*) FROM job_chunks
+"""
+
+
+def document_counts(conn: psycopg.Connection[Any]) -> dict[str, tuple[int, int]]:
+    """(rows, rows with an embedding) of postings, resumes and posting chunks, in one query."""
+    return {kind: (int(n), int(e)) for kind, n, e in conn.execute(_COUNTS_SQL).fetchall()}
+
+
+def status_section(conn: psycopg.Connection[Any]) -> dict[str, dict[str, int]]:
+    """`beacon db status` documents: rows and embedded rows per table (empty before migrating)."""
+    if conn.execute("SELECT to_regclass('job_postings')").fetchone()[0] is None:
+        return {}
+    counts = document_counts(conn)
+    tables = {"postings": "job_postings", "resumes": "resumes"}
+    return {
+        table: {"rows": counts[kind][0], "embedded": counts[kind][1]}
+        for kind, table in tables.items()
+    }
+
+
 def count_documents(conn: psycopg.Connection[Any]) -> dict[str, int]:
     """Row counts of postings, resumes and posting chunks."""
-    row = conn.execute(
-        "SELECT (SELECT count(*) FROM job_postings), (SELECT count(*) FROM resumes),"
-        " (SELECT count(*) FROM job_chunks)"
-    ).fetchone()
-    assert row is not None
-    return {"postings": row[0], "resumes": row[1], "chunks": row[2]}
+    return {kind: rows for kind, (rows, _) in document_counts(conn).items()}
 
 
 def _upsert(

@@ -9,8 +9,8 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from services.ops.signals import DriftCheck
 from services.ops.snapshot import ModelView, OpsSnapshot, RefreshView
+from services.serving.signals import DriftCheck
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #1f2933; max-width: 1200px; }

@@ -11,7 +11,7 @@ from services.core.database import Database
 from services.core.errors import BeaconError, DatabaseUnavailable
 from services.core.heartbeat import EMBED_REFRESH, last_success
 from services.core.storage import Storage
-from services.ops.signals import DriftCheck, drift_checks, experiment_results
+from services.serving.signals import DriftCheck, drift_checks, experiment_results
 
 log = logging.getLogger(__name__)
 

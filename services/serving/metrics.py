@@ -13,16 +13,11 @@ from prometheus_client.registry import Collector
 
 from services.core.database import Database
 from services.core.errors import DatabaseUnavailable
+from services.jobs.store import document_counts
 
 log = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-
-_COUNTS_SQL = """
-SELECT 'postings', count(*), count(embedding) FROM job_postings
-UNION ALL SELECT 'resumes', count(*), count(embedding) FROM resumes
-UNION ALL SELECT 'chunks', count(*), count(*) FROM job_chunks
-"""
 
 
 class DocumentCollector(Collector):
@@ -81,7 +76,7 @@ class DocumentCollector(Collector):
         try:
             with db.connection(timeout=2.0) as conn:
                 conn.execute("SET LOCAL statement_timeout = '2s'")
-                return [tuple(r) for r in conn.execute(_COUNTS_SQL).fetchall()]
+                return [(kind, n, e) for kind, (n, e) in document_counts(conn).items()]
         except DatabaseUnavailable:
             return []
         except Exception as exc:  # a scrape must never take the endpoint down

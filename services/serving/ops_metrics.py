@@ -103,7 +103,7 @@ class OpsCollector(Collector):
         return family
 
     def _drift(self) -> list[GaugeMetricFamily]:
-        from services.ops.signals import PROMETHEUS, drift_checks, latest_by_model
+        from services.serving.signals import PROMETHEUS, drift_checks, latest_by_model
 
         checked = GaugeMetricFamily(
             "beacon_drift_last_check_timestamp_seconds",
@@ -147,7 +147,7 @@ class OpsCollector(Collector):
         return [family]
 
     def _experiments(self) -> list[GaugeMetricFamily]:
-        from services.ops.signals import experiment_results
+        from services.serving.signals import experiment_results
 
         exposures = GaugeMetricFamily(
             "beacon_experiment_exposures",

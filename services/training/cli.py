@@ -13,9 +13,7 @@ import typer
 
 from services.core.cli_support import cli_job, setup
 from services.core.errors import BeaconError, InputError
-from services.jobs.match_cli import train_match_command
 from services.mlops.gates import GATE_FAILED
-from services.recommender.cli import train_events_command
 
 train_app = typer.Typer(
     help="Training jobs: hyperparameter search, MLflow tracking, gates, promotion.",
@@ -163,12 +161,6 @@ def train_readmission_command(
         failed = ", ".join(g.name for g in outcome.gates if not g.passed)
         typer.secho(f"gate failed: {failed}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=GATE_FAILED)
-
-
-# The match classifier's command lives with the jobs workload; it is a training job all the same.
-train_app.command("match")(train_match_command)
-# So is the events recommenders' (its code lives with the events workload).
-train_app.command("events")(train_events_command)
 
 
 @train_app.command("validate")

@@ -15,7 +15,7 @@ from lambdas.db_bootstrap.database import migration_files
 from lambdas.db_bootstrap.secrets import parse_secret, read_secret
 from lambdas.db_bootstrap.settings import BootstrapSettings
 from lambdas.db_bootstrap.waiting import WaitTimeoutError, backoff_delays, wait_for
-from services.core.migrations import migrations_dir
+from services.core.migrations import migration_files as core_migration_files
 
 SECRET = {"host": "db.internal", "port": 5433, "username": "beacon_app", "password": "pw"}
 
@@ -158,7 +158,7 @@ def test_read_secret_from_secrets_manager() -> None:
 def test_migration_discovery_matches_services_core() -> None:
     files = migration_files()
     versions = [m.version for m in files]
-    on_disk = sorted(p.stem for p in migrations_dir().glob("*.sql"))
+    on_disk = [p.stem for p in core_migration_files()]
     assert versions == on_disk and versions[:2] == ["0001_extensions", "0002_jobs"]
 
 

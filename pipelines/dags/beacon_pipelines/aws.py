@@ -6,7 +6,7 @@ from typing import Any
 
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerProcessingOperator
 
-from beacon_pipelines.executor import present
+from beacon_pipelines.arguments import present
 
 
 class BeaconProcessingOperator(SageMakerProcessingOperator):

@@ -18,18 +18,15 @@ from airflow.exceptions import AirflowException, AirflowFailException
 from airflow.sdk import BaseOperator
 
 from beacon_pipelines import settings
+from beacon_pipelines.arguments import present
 
-# `beacon` exit codes (services/core/cli_support.py, services/training/cli.py).
+# `beacon` exit codes (services/core/cli_support.py, services/mlops/gates.py): the DAGs never
+# import services, so they mirror the values; tests/services/mlops/test_gates.py keeps them equal.
 GATE_FAILED = 1
 BAD_INPUT = 2
 # SageMaker job names: letters, digits and hyphens, at most 63 characters.
 JOB_NAME_LIMIT = 63
 PROCESSING_VOLUME_GB = 30
-
-
-def present(arguments: Sequence[object]) -> list[str]:
-    """Rendered arguments without the empty ones (optional flags whose param is unset)."""
-    return [str(a) for a in arguments if str(a) != ""]
 
 
 class BeaconCommandOperator(BaseOperator):

@@ -74,3 +74,34 @@ def test_up_to_date_database_needs_no_create_rights(database_url: str) -> None:
                 )
             )
             conn.execute("DROP ROLE beacon_reader_test")
+
+
+def test_each_package_owns_its_migrations_and_versions_keep_their_names() -> None:
+    from services.core.migrations import migration_files
+
+    owners = {p.stem: p.parent.parent.name for p in migration_files()}
+    # The versions recorded by databases migrated before the files moved out of core.
+    assert owners == {
+        "0001_extensions": "core",
+        "0002_jobs": "jobs",
+        "0003_prediction_log": "serving",
+        "0004_events": "recommender",
+        "0005_catalogue_items": "recommender",
+        "0006_events_integrity": "recommender",
+    }
+
+
+def test_migrations_fingerprint_ignores_the_owner_and_follows_the_content(tmp_path) -> None:
+    from infra.images import migrations_fingerprint, tree_fingerprint
+
+    spread, flat = tmp_path / "services", tmp_path / "flat"
+    flat.mkdir()
+    for package, name in [("core", "0001_a.sql"), ("jobs", "0002_b.sql"), ("core", "0003_c.sql")]:
+        (spread / package / "migrations").mkdir(parents=True, exist_ok=True)
+        (spread / package / "migrations" / name).write_text(f"-- {name}")
+        (flat / name).write_text(f"-- {name}")
+    before = migrations_fingerprint(spread)
+    # The value the bootstrap saw when every file sat in one folder: no needless re-run.
+    assert before == tree_fingerprint(flat, "*.sql")
+    (spread / "jobs" / "migrations" / "0002_b.sql").write_text("-- changed")
+    assert migrations_fingerprint(spread) != before

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from services.core.database import Database
+from services.embeddings.pooling import embed_texts
 from services.jobs import match
 from services.jobs.corpus import generate_corpus
 from services.jobs.documents import resume_text
-from services.jobs.match_calibration import calibration_report, embed_documents, pair_features
+from services.jobs.match_calibration import calibration_report, pair_features
+from services.jobs.match_features import match_documents
 from services.jobs.search import NotFound
 from services.jobs.skills import skill_lexicon
 
@@ -66,9 +68,9 @@ def test_vocabulary_cache_loads_from_postings(corpus, jobs_corpus):
     assert cache.get(corpus) is vocabulary  # cached
 
 
-def test_match_pair_unknown_id(corpus, encoder):
+def test_match_documents_unknown_id(corpus, encoder):
     with pytest.raises(NotFound):
-        match.match_pair(
+        match_documents(
             corpus, encoder, match.SkillVocabularyCache(), resume_id="res-000001", job_id="job-nope"
         )
 
@@ -81,7 +83,7 @@ def test_calibration_on_pairs_the_constants_never_saw(corpus, encoder, embedding
     +-0.2 from corpus to corpus whatever the rule.
     """
     resumes = generate_corpus(0, 300, seed=FRESH_SEED).resumes
-    resume_vectors = embed_documents(
+    resume_vectors = embed_texts(
         encoder,
         [resume_text(r) for r in resumes],
         embedding_settings.chunk_words,

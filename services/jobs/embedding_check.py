@@ -1,4 +1,4 @@
-"""`beacon embed check`: row counts and a retrieval sanity query after a refresh (a gate)."""
+"""`beacon embed check` (jobs documents): row counts and a retrieval sanity query (a gate)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import typer
 
 from services.core.cli_support import cli_job, setup
 from services.core.database import Database
+from services.embeddings.hnsw import set_search_params
 from services.embeddings.settings import EmbeddingSettings
+from services.jobs.store import document_counts
 from services.mlops.gates import GATE_FAILED
-
-TABLES = {"postings": ("job_postings", "job_id"), "resumes": ("resumes", "resume_id")}
 
 
 @cli_job
@@ -29,17 +29,14 @@ def check_command(
     The retrieval check searches the HNSW index with each sampled posting's own vector: a
     posting that is not among its own nearest `top_k` means a broken vector or index.
     """
-    from services.jobs.search import set_search_params
-
     settings = EmbeddingSettings()
     setup(settings)
     problems: list[str] = []
     report: dict[str, object] = {}
     with Database.from_settings(settings) as db, db.connection() as conn:
-        for kind, (table, _) in TABLES.items():
-            rows, embedded = conn.execute(
-                f"SELECT count(*), count(embedding) FROM {table}"
-            ).fetchone()
+        counts = document_counts(conn)
+        for kind in ("postings", "resumes"):
+            rows, embedded = counts[kind]
             report[kind] = {"rows": rows, "embedded": embedded}
             least = min_postings if kind == "postings" else min_resumes
             if rows < least:
