@@ -45,10 +45,9 @@ def load_reference(model_name: str, settings: TrainingSettings, alias: str) -> R
 
     MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.set(False)  # a progress bar per small file is noise
     registry.configure_mlflow(settings)
-    try:
-        version = registry.alias_version(model_name, alias, settings)
-    except Exception:  # the model is not registered at all
-        version = None
+    # None only when MLflow says the model or alias does not exist; an auth or network
+    # failure raises instead of reading as "not trained yet".
+    version = registry.alias_version(model_name, alias, settings)
     if version is None:
         raise BeaconError(
             f"model {model_name!r} has no {alias!r} version yet: run `beacon train "

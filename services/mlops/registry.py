@@ -36,6 +36,18 @@ TAG_ROLLED_BACK_AT = "beacon.rolled_back_at"
 TAG_PREVIOUS_CHAMPION = "beacon.previous_champion"
 TAG_CHAMPION_HISTORY = "beacon.champion_history"
 LISTED_METRICS = ("test_roc_auc", "test_pr_auc", "test_brier", "val_roc_auc")
+# MLflow's error code for "no such registered model / version". Only that means "not
+# registered": an auth, network or server error must reach the caller, not read as absence.
+NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
+# Looking up an alias: the SQL store reports a missing alias as an invalid parameter.
+ALIAS_ABSENT = frozenset({NOT_FOUND, "INVALID_PARAMETER_VALUE"})
+
+
+def is_not_found(exc: BaseException, codes: frozenset[str] = frozenset({NOT_FOUND})) -> bool:
+    """Whether `exc` is MLflow saying the model (or, with ALIAS_ABSENT, the alias) is absent."""
+    from mlflow.exceptions import MlflowException
+
+    return isinstance(exc, MlflowException) and exc.error_code in codes
 
 
 def mlflow_tracking_uri(settings: CoreSettings) -> str:
@@ -232,13 +244,15 @@ def register_model(
 
 
 def alias_version(name: str, alias: str, settings: CoreSettings) -> ModelVersion | None:
-    """The version `alias` points at, or None (no such model or alias)."""
+    """The version `alias` points at, or None (no such model or alias; other errors raise)."""
     from mlflow.exceptions import MlflowException
 
     try:
         return client(settings).get_model_version_by_alias(name, alias)
-    except MlflowException:
-        return None
+    except MlflowException as exc:
+        if is_not_found(exc, ALIAS_ABSENT):
+            return None
+        raise
 
 
 def load_model(name: str, version: str, settings: CoreSettings) -> Any:

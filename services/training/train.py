@@ -474,13 +474,17 @@ def _log_data(
 
 def _register(best: FamilyResult, model_name: str, run_id: str, settings: TrainingSettings) -> str:
     """Register the best model once per (run id, family, trial); a rerun reuses the version."""
+    from mlflow.exceptions import MlflowException
+
     candidate = f"{run_id}:{best.family}:{best.best_trial}"
     mlflow_client = registry.client(settings)
     try:
         found = mlflow_client.search_model_versions(
             f"name = '{model_name}' AND tags.`beacon.candidate` = '{candidate}'"
         )
-    except Exception:  # the model is not registered yet
+    except MlflowException as exc:
+        if not registry.is_not_found(exc):
+            raise  # auth, network or server trouble is not "not registered yet"
         found = []
     if found:
         return str(found[0].version)

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
-log = logging.getLogger(__name__)
+from services.mlops.registry import ALIAS_ABSENT
 
-# Error codes MLflow uses for "no such registered model" and "no such alias".
-_ABSENT_CODES = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ class MlflowRegistry:
         try:
             version = client.get_model_version_by_alias(name, alias)
         except MlflowException as exc:
-            if exc.error_code in _ABSENT_CODES:
+            if exc.error_code in ALIAS_ABSENT:
                 return None
             raise
         metrics: dict[str, float] = {}
