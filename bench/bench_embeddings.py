@@ -35,6 +35,7 @@ from services.core.logging import configure_logging
 from services.embeddings.chunking import chunk_text
 from services.embeddings.encoder import EncodeTimings, TransformerEncoder
 from services.embeddings.refresh import refresh_embeddings
+from services.jobs import embedding as _jobs_documents  # noqa: F401  (registers the kinds)
 from services.jobs.corpus import generate_corpus
 from services.jobs.documents import posting_text, resume_text
 from services.jobs.search import encode_document

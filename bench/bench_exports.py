@@ -27,6 +27,7 @@ from services.core.database import Database
 from services.core.logging import configure_logging
 from services.embeddings.encoder import get_encoder
 from services.embeddings.refresh import refresh_embeddings
+from services.jobs import embedding as _jobs_documents  # noqa: F401  (registers the kinds)
 from services.jobs.documents import Resume
 from services.jobs.exports import derived_id
 from services.jobs.loaders import read_documents
