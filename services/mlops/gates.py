@@ -1,5 +1,4 @@
-"""Gate types every workload shares (checks, verdicts, the gate-failed exit code) and the
-model-quality gates: performance floor and champion vs challenger."""
+"""Shared gate types and exit code; the model gates: performance floor, champion vs challenger."""
 
 from __future__ import annotations
 

@@ -103,6 +103,37 @@ def test_refresh_with_missing_ok_treats_an_empty_partition_as_a_quiet_day(databa
         assert conn.execute("SELECT count(*) FROM job_postings").fetchone()[0] == 3
 
 
+def test_db_status_shows_migrations_and_the_jobs_section(database_url, tmp_path):
+    """`db status` from core, with the document counts the jobs workload registers."""
+    import json
+
+    corpus = generate_corpus(n_postings=5, n_resumes=2, seed=6)
+    folder = tmp_path / "drop"
+    write_corpus(corpus, folder)
+    env = _env(database_url, tmp_path)
+    assert runner.invoke(app, ["embed", "refresh", "--source", str(folder)], env=env).exit_code == 0
+    result = runner.invoke(app, ["db", "status"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["pending"] == [] and "0002_jobs" in report["applied"]
+    assert report["documents"] == {
+        "job_postings": {"rows": 5, "embedded": 5},
+        "resumes": {"rows": 2, "embedded": 2},
+    }
+
+
+def test_source_file_of_no_registered_kind_is_named(database_url, tmp_path):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "events.csv").write_text("a,b\n1,2\n")
+    result = runner.invoke(
+        app, ["embed", "refresh", "--source", str(folder)], env=_env(database_url, tmp_path)
+    )
+    assert result.exit_code == 2
+    assert "events.csv: cannot tell its kind" in result.output and "posting" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_demo_serves_then_stops_cleanly_with_its_database(private_home) -> None:
     """A fresh home: the demo starts its own embedded server, serves, and takes it down on TERM."""
     port = free_port()
