@@ -137,11 +137,25 @@ def test_aws_mode_starts_valid_processing_jobs_from_the_cdk_values(
             assert name.startswith("beacon-dev-") and re.fullmatch(r"[A-Za-z0-9-]{1,48}", name)
     refresh = rendered["nightly_embedding_refresh.refresh"]["config"]["AppSpecification"]
     assert f"{storage}/incoming/jobs/dt=2026-11-21" in refresh["ContainerEntrypoint"]
-    for job in rendered.values():  # no scale options set: one instance, no shard flag
-        assert job["config"]["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 1
-        assert not {"--shard=auto", "--worker=auto"} & set(
-            job["config"]["AppSpecification"]["ContainerEntrypoint"]
-        )
+    _assert_instances(rendered, values)
+
+
+def _assert_instances(rendered: dict[str, Any], values: dict[str, str]) -> None:
+    """Sharded tasks get the configured InstanceCount and `<flag>=auto`; the rest one instance."""
+    sharded = {
+        "nightly_embedding_refresh.refresh": ("refresh_instance_count", "--shard=auto"),
+        "training_pipeline.train_hpo": ("hpo_instance_count", "--worker=auto"),
+    }
+    for key, job in rendered.items():
+        option, flag = sharded.get(key, (None, None))
+        count = int(values.get(option, "1")) if option else 1
+        config = job["config"]
+        assert config["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == count, key
+        entrypoint = config["AppSpecification"]["ContainerEntrypoint"]
+        if count > 1:
+            assert flag in entrypoint, key
+        else:
+            assert not any(a.endswith("=auto") for a in entrypoint), key
 
 
 def test_scale_options_make_sharded_processing_jobs(
@@ -153,17 +167,8 @@ def test_scale_options_make_sharded_processing_jobs(
     done = run_airflow(["render", "--logical-date", "2026-11-22T03:00:00"], tmp_path, **env)
     assert done.returncode == 0, done.stderr[-3000:]
     rendered = last_json(done.stdout)
-    sharded = {
-        "nightly_embedding_refresh.refresh": (3, "--shard=auto"),
-        "training_pipeline.train_hpo": (2, "--worker=auto"),
-    }
-    for key, job in rendered.items():
-        assert job["invalid"] == "", f"{key}: {job['invalid']}"
-        count, flag = sharded.get(key, (1, None))
-        config = job["config"]
-        assert config["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == count, key
-        entrypoint = config["AppSpecification"]["ContainerEntrypoint"]
-        assert (flag in entrypoint) if flag else not any("=auto" in a for a in entrypoint), key
+    assert all(job["invalid"] == "" for job in rendered.values())
+    _assert_instances(rendered, values)
 
 
 def test_pipeline_events_are_what_the_notifier_reads() -> None:
