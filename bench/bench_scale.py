@@ -8,6 +8,9 @@
     the structure of sentence embeddings; not real embeddings) at each --sizes: HNSW build
     time (m=16, ef_construction=64, the migrations' settings) and index size with `vector`
     and `halfvec` storage, and recall@10 against exact cosine search at ef_search 40 and 100.
+(d) With --hpo: `beacon train readmission --stop-after train --workers W` for W = 1, 2 on
+    one family, and trials per minute over the search (first trial start to last trial end,
+    from the Optuna study).
 Prints a table and one JSON document. Runs on its own embedded PostgreSQL in a temporary
 folder. (c) API throughput per uvicorn worker is measured by `make bench-predict` and
 `make bench-mixed`; this bench does not repeat it.
@@ -98,6 +101,44 @@ def bench_shards(db: Database, home: Path, counts: list[int]) -> list[dict]:
         row["phase_speedup"] = round(
             row["refresh_phase_docs_per_s"] / rows[0]["refresh_phase_docs_per_s"], 2
         )
+    return rows
+
+
+def bench_hpo(db: Database, home: Path, trials: int, family: str) -> list[dict]:
+    """Trials per minute of the shared search with 1 and 2 workers (one study each)."""
+    import optuna
+
+    from services.training.hpo import optuna_storage, study_name
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BEACON_", "MLFLOW_"))}
+    env |= {"DATABASE_URL": db.url, "BEACON_HOME": str(home), "BEACON_LOG_LEVEL": "WARNING",
+            "BEACON_READMISSION_ROWS": "8000", "BEACON_TRAIN_THREADS": "1"}  # fmt: skip
+    rows = []
+    for workers in (1, 2):
+        run_id = f"bench-scale-{workers}-{int(time.time())}"
+        subprocess.run(
+            [sys.executable, "-m", "services.cli", "train", "readmission", "--stop-after",
+             "train", "--trials", str(trials), "--families", family, "--run-id", run_id,
+             "--workers", str(workers)],
+            env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        study = optuna.load_study(
+            study_name=study_name("readmission", run_id, family), storage=optuna_storage(db.url)
+        )
+        done = [t for t in study.trials if t.state.name == "COMPLETE"]
+        span = max(t.datetime_complete for t in done) - min(t.datetime_start for t in done)
+        rows.append(
+            {
+                "workers": workers,
+                "trials": len(done),
+                "search_seconds": round(span.total_seconds(), 1),
+                "trials_per_min": round(60 * len(done) / span.total_seconds(), 1),
+                "load_average": round(os.getloadavg()[0], 1),
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    for row in rows:
+        row["speedup"] = round(row["trials_per_min"] / rows[0]["trials_per_min"], 2)
     return rows
 
 
@@ -202,6 +243,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="recall queries per size")
     parser.add_argument("--skip-refresh", action="store_true")
     parser.add_argument("--skip-hnsw", action="store_true")
+    parser.add_argument("--hpo", action="store_true", help="also time HPO with 1 and 2 workers")
+    parser.add_argument("--hpo-trials", type=int, default=16)
+    parser.add_argument("--hpo-family", default="hist_gb")
     args = parser.parse_args()
     counts = [int(c) for c in args.shards.split(",") if c.strip()]
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -219,9 +263,13 @@ def main() -> None:
                     upsert_resumes(conn, corpus.resumes)
                 shards = bench_shards(db, home, counts)
             hnsw = [] if args.skip_hnsw else [bench_hnsw(db.url, n, args.queries, 7) for n in sizes]
-    figures |= {"refresh": shards, "hnsw": hnsw}
+            hpo = bench_hpo(db, home, args.hpo_trials, args.hpo_family) if args.hpo else []
+    figures |= {"refresh": shards, "hnsw": hnsw, "hpo": hpo}
     figures["load_average_at_end"] = round(os.getloadavg()[0], 1)
     print("== bench-scale\n" + table(shards, hnsw))
+    for row in hpo:
+        print(f"HPO {row['workers']} worker(s): {row['trials']} trials, {row['trials_per_min']} "
+              f"trials/min, {row['speedup']}x, load {row['load_average']}")  # fmt: skip
     print(json.dumps(figures, indent=2))
 
 
