@@ -22,6 +22,8 @@ def data():
     return x[:300], y[:300], x[300:], y[300:]
 
 
+# study.ask() below stands in for another worker's running trial, outside optimize().
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
 def test_workers_on_one_study_keep_the_budget_and_prune_past_it(database_url: str, data) -> None:
     storage = optuna_storage(database_url, heartbeat=True)
     name = study_name("readmission", "budget", "logreg")
