@@ -15,7 +15,7 @@ NODE_TOOLS := tools/node_modules/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint lint-imports format bench-embeddings bench-predict bench-recommendations clean tools \
-	bench-drift simulate bench-exports \
+	bench-drift simulate bench-exports bench-scale \
 	lint-docker lint-workflows docker-constraints publish-assets deploy-ci delivery-role
 
 help: ## Show the targets
@@ -100,6 +100,9 @@ simulate: venv ## Drift -> retrain -> promote over the later batches; writes the
 
 bench-recommendations: venv ## /v1/recommendations p50/p95/p99 at 10,000 users x 5,000 events, cache on and off
 	$(PY) -m bench.bench_recommendations
+
+bench-scale: venv ## Sharded refresh speed-up (1/2/4 shards); HNSW vector vs halfvec build, size, recall (SIZES=100000)
+	$(PY) -m bench.bench_scale $(if $(SIZES),--sizes $(SIZES))
 
 bench-exports: venv ## Job-board export with ~40 % reposts: repeats per top-10 list before/after collapsing, fit share per field
 	$(PY) -m bench.bench_exports

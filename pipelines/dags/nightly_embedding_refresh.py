@@ -19,7 +19,8 @@ Every night at 02:00 UTC, for the day that just ended (`data_interval_start`):
 1. **refresh** - `beacon embed refresh --source <storage>/incoming/jobs/dt=<day>/ --upsert-only
    --missing-ok` loads that day's postings and resumes files (new and changed documents;
    nothing is deleted; a day without files is a quiet day, not an error) and embeds exactly the
-   rows whose content hash changed.
+   rows whose content hash changed. With `beacon.refresh_instance_count` N > 1 it is one
+   Processing job of N instances, each `--shard auto` (locally N processes, `--shard I/N`).
 2. **check** - `beacon embed check`: every document has a vector, and recently embedded
    postings find themselves through the HNSW index (a retrieval sanity query). Exit 1 fails
    the run.
@@ -40,6 +41,9 @@ with DAG(
         "refresh",
         ["embed", "refresh", "--source", SOURCE, "--upsert-only", "--missing-ok"],
         max_runtime=timedelta(hours=2),
+        # N Processing instances (or local processes), each embedding its shard of the ids.
+        instances=settings.instance_count("refresh_instance_count"),
+        shard_flag="--shard",
     )
     check = beacon_task("check", ["embed", "check"], max_runtime=timedelta(minutes=20))
 

@@ -23,10 +23,13 @@ starting over (Optuna studies, MLflow runs and registered versions are keyed by 
 |---|---|---|
 | ingest | `train ingest [--data URI]`: snapshot SNAP in storage | input schema |
 | validate_data | `train readmission --data SNAP --stop-after validate` | data validation |
-| train_hpo | `... --stop-after train`: Optuna per family, refit, test scores | |
+| train_hpo | `... --stop-after train`: Optuna per family, refit, test scores (1) | |
 | register_challenger | `... --stop-after register`: floor, alias `challenger` | ROC AUC floor |
 | promote | `model promote readmission --if-better --data SNAP` | champion/challenger |
 | notify | pipeline event with the outcome | |
+
+(1) With `beacon.hpo_instance_count` N > 1: N Processing instances (locally N processes),
+`--worker auto` (`--worker I/N`) on the same studies; worker 0 refits once all trials are done.
 
 A failed gate exits 1 and fails its task without retries; the failure callback notifies.
 """
@@ -67,6 +70,9 @@ with DAG(
         "train_hpo",
         [*train, "--stop-after", "train", TRIALS, FAMILIES],
         max_runtime=timedelta(hours=4),
+        # N HPO workers on the same studies; worker 0 refits once all trials are done.
+        instances=settings.instance_count("hpo_instance_count"),
+        shard_flag="--worker",
     )
     register = beacon_task(
         "register_challenger",

@@ -29,6 +29,11 @@ SOURCE_HELP = (
     "of either. Its kind comes from the file name (containing 'posting' or 'resume'). Each "
     "file is the full set of its kind: documents missing from it are deleted."
 )
+SHARD_HELP = (
+    "Embed one shard of the pending documents: I/N (0-based, a stable hash of the id), or "
+    "auto for the index of this instance in a SageMaker Processing job of InstanceCount N "
+    "(/opt/ml/config/resourceconfig.json). N shards together reach the state of one run."
+)
 
 
 @app.command("prepare")
@@ -79,28 +84,41 @@ def refresh_command(
             "say so and refresh what is stored, instead of failing."
         ),
     ] = False,
+    shard: Annotated[str | None, typer.Option(help=SHARD_HELP, show_default=False)] = None,
 ) -> None:
     """Embed new and changed documents; unchanged ones are skipped by content hash.
 
     Safe to rerun and to kill: every batch commits on its own, and a rerun picks up what is left.
     """
+    from services.core.shards import WHOLE, parse_shard, serial_lock
+
+    part = parse_shard(shard) if shard else WHOLE
     settings = EmbeddingSettings()
     setup(settings)
     with Database.from_settings(settings) as db:
-        for uri in source or []:
-            _load_source(db, settings, uri, replace=not upsert_only, missing_ok=missing_ok)
+        # Every shard loads the same files, one after another: the load is idempotent (rows
+        # keyed by id, unchanged ones skipped), and each shard then sees every new document.
+        with serial_lock(db.url, "embeddings-load"):
+            for uri in source or []:
+                _load_source(db, settings, uri, replace=not upsert_only, missing_ok=missing_ok)
         encoder = get_encoder(settings)
         stats = refresh_embeddings(
-            db, encoder, settings, kinds=kind or None, progress=RefreshProgress()
+            db,
+            encoder,
+            settings,
+            kinds=kind or None,
+            progress=RefreshProgress(),
+            shard=part,
         )
+        stats_dict = stats.as_dict() | {"shard": str(part)}
     # Freshness alerts and the ops page read this marker (age of the last successful refresh).
     record_success(
         settings.resolved_storage_uri,
         EMBED_REFRESH,
         Storage(settings.aws_region),
-        details=stats.as_dict(),
+        details=stats_dict,
     )
-    typer.echo(json.dumps(stats.as_dict(), indent=2))
+    typer.echo(json.dumps(stats_dict, indent=2))
 
 
 def _load_source(

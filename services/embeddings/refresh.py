@@ -15,7 +15,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from services.core.database import Database
-from services.core.locks import job_lock
+from services.core.shards import WHOLE, Shard, shard_condition, shard_lock
 from services.embeddings.chunking import chunk_text
 from services.embeddings.documents import DocumentKind, registered_kinds
 from services.embeddings.encoder import Encoder, EncodeTimings
@@ -120,11 +120,14 @@ def refresh_embeddings(
     *,
     kinds: Iterable[str] | None = None,
     progress: ProgressCallback | None = None,
+    shard: Shard = WHOLE,
 ) -> RefreshStats:
     """Bring every document's vector in line with its current text and the current model.
 
     Each batch is one transaction, so a killed run keeps its finished batches and the next run
     embeds only what is left; an advisory lock keeps two refreshes from running at once.
+    With `shard` I/N only the documents of that shard (a stable hash of the id) are read and
+    embedded, under that shard's locks: N shards together reach the state one run reaches.
     """
     known = registered_kinds()
     names = list(known) if kinds is None else list(kinds)
@@ -133,9 +136,11 @@ def refresh_embeddings(
             raise ValueError(f"unknown document kind {name!r}; choose from {sorted(known)}")
     stats = RefreshStats(model=encoder.identity)
     started = time.perf_counter()
-    with job_lock(db.url, LOCK_NAME):
+    with shard_lock(db.url, LOCK_NAME, shard):
         for name in names:
-            stats.kinds[name] = _refresh_kind(db, encoder, settings, known[name], stats, progress)
+            stats.kinds[name] = _refresh_kind(
+                db, encoder, settings, known[name], stats, progress, shard
+            )
     stats.wall_seconds = time.perf_counter() - started
     log.info("embedding refresh finished", extra=stats.as_dict())
     return stats
@@ -148,12 +153,16 @@ def _refresh_kind(
     kind: DocumentKind,
     stats: RefreshStats,
     progress: ProgressCallback | None,
+    shard: Shard = WHOLE,
 ) -> KindStats:
     t0 = time.perf_counter()
+    mine = shard_condition(kind.id_column, shard)
     with db.connection() as conn:
-        total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(kind.table)))
+        total = conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE {}").format(sql.Identifier(kind.table), mine)
+        )
         kind_stats = KindStats(total=total.fetchone()[0])
-        pending = [row[0] for row in conn.execute(_stale_query(kind), (encoder.identity,))]
+        pending = [row[0] for row in conn.execute(_stale_query(kind, mine), (encoder.identity,))]
     stats.read_seconds += time.perf_counter() - t0
     if progress:
         progress(kind.name, 0, len(pending), stats)
@@ -213,12 +222,16 @@ def pending_sample(
     return out
 
 
-def _stale_query(kind: DocumentKind) -> sql.Composed:
+def _stale_query(kind: DocumentKind, mine: sql.Composable | None = None) -> sql.Composed:
     return sql.SQL(
-        "SELECT {id} FROM {table} WHERE embedding IS NULL"
+        "SELECT {id} FROM {table} WHERE (embedding IS NULL"
         " OR embedded_hash IS DISTINCT FROM content_hash"
-        " OR embedding_model IS DISTINCT FROM %s ORDER BY {id}"
-    ).format(id=sql.Identifier(kind.id_column), table=sql.Identifier(kind.table))
+        " OR embedding_model IS DISTINCT FROM %s) AND {mine} ORDER BY {id}"
+    ).format(
+        id=sql.Identifier(kind.id_column),
+        table=sql.Identifier(kind.table),
+        mine=mine if mine is not None else sql.SQL("TRUE"),
+    )
 
 
 @dataclass

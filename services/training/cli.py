@@ -28,6 +28,11 @@ DATA_HELP = (
     "A diabetic_data.csv file (local path or s3:// URI) in the layout of the public "
     "Diabetes 130-US hospitals data. Default: generated data (BEACON_READMISSION_ROWS rows)."
 )
+WORKER_HELP = (
+    "Run one HPO worker of N: I/N (0-based) or auto (this instance's index in a SageMaker "
+    "Processing job of InstanceCount N). Every worker needs the same --run-id; worker 0 "
+    "searches, waits for the others' trials, then refits and registers once."
+)
 
 
 def _settings(**overrides):
@@ -118,6 +123,15 @@ def train_readmission_command(
             "task with the same --run-id; `beacon model promote --if-better` finishes.",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="HPO workers as local processes sharing each family's study (same trials "
+            "budget in total); this process is worker 0.",
+        ),
+    ] = 1,
+    worker: Annotated[str | None, typer.Option(help=WORKER_HELP, show_default=False)] = None,
 ) -> None:
     """Train the 30-day readmission model: search, refit, gates, register, promote.
 
@@ -130,6 +144,13 @@ def train_readmission_command(
 
     if stop_after is not None and stop_after not in STAGES:
         raise InputError(f"--stop-after must be one of: {', '.join(STAGES)}")
+    from services.core.shards import Shard, parse_shard
+
+    if worker is not None and workers > 1:
+        raise InputError("--workers starts local workers; --worker is one of them: pick one")
+    part = parse_shard(worker, "--worker") if worker else Shard(0, workers)
+    if part.index != 0 and run_id is None:
+        raise InputError(f"--worker {worker} needs the --run-id of worker 0")
 
     settings = _settings()
     chosen = parse_families(families) if families else parse_families(settings.hpo_families)
@@ -137,19 +158,53 @@ def train_readmission_command(
     typer.echo(f"run id {run_id} (rerun with --run-id {run_id} to resume)")
     with _local(data, settings) as path, _local(ids_mapping, settings) as mapping:
         frame, source = load_data(settings, path, mapping)
-    with _mlflow_errors():
-        outcome = train_readmission(
-            settings,
-            database_url=resolve_database_url(settings),
-            frame=frame,
-            source=source,
-            run_id=run_id,
-            families=chosen,
-            trials=trials,
-            say=typer.echo,
-            on_trial=_trial_printer,
-            stop_after=stop_after,
-        )
+    children = []
+    if workers > 1 and stop_after != "validate":
+        from services.training.parallel import spawn_local_workers
+
+        passed = ["--run-id", run_id, "--families", ",".join(chosen)]
+        passed += [f"--{n}={v}" for n, v in (("data", data), ("ids-mapping", ids_mapping),
+                                             ("trials", trials)) if v is not None]  # fmt: skip
+        children = spawn_local_workers(passed, workers)
+    try:
+        with _mlflow_errors():
+            if part.index != 0:
+                from services.training.parallel import search_worker
+
+                outcome = search_worker(
+                    settings,
+                    database_url=resolve_database_url(settings),
+                    frame=frame,
+                    run_id=run_id,
+                    worker=part,
+                    families=chosen,
+                    trials=trials,
+                    say=typer.echo,
+                    on_trial=_trial_printer,
+                )
+            else:
+                outcome = train_readmission(
+                    settings,
+                    database_url=resolve_database_url(settings),
+                    frame=frame,
+                    source=source,
+                    run_id=run_id,
+                    families=chosen,
+                    trials=trials,
+                    say=typer.echo,
+                    on_trial=_trial_printer,
+                    stop_after=stop_after,
+                    worker=None if part.whole else part,
+                )
+    except BaseException:
+        for child in children:
+            child.terminate()  # worker 0 failed: nothing will use their trials
+        raise
+    finally:
+        for child in children:
+            if child.wait() != 0:
+                # Worker 0 has already rerun whatever trials a dead worker left.
+                typer.echo(f"warning: a local HPO worker exited with {child.returncode}", err=True)
     if outcome.families:
         typer.echo("\nROC AUC on the test split, best model per family:")
         for result in sorted(outcome.families, key=lambda r: -r.test["roc_auc"]):

@@ -20,6 +20,10 @@ from services.training.families import Family
 log = logging.getLogger(__name__)
 
 OPTUNA_SCHEMA = "optuna"  # Optuna's tables stay out of Beacon's own schema
+# Shared studies: a worker that dies leaves a RUNNING trial; without a heartbeat for this long
+# it is marked FAIL, so its slot in the trials budget is run again by another worker.
+HEARTBEAT_SECONDS = 10
+HEARTBEAT_GRACE_SECONDS = 45
 
 
 @dataclass(frozen=True)
@@ -49,19 +53,30 @@ def sqlalchemy_url(url: str) -> str:
     return "postgresql+psycopg" + url[len(scheme) :]
 
 
-def optuna_storage(database_url: str) -> Any:
-    """Optuna RDB storage in the `optuna` schema of Beacon's PostgreSQL database."""
+def optuna_storage(database_url: str, *, heartbeat: bool = False) -> Any:
+    """Optuna RDB storage in the `optuna` schema of Beacon's PostgreSQL database.
+
+    `heartbeat` (for studies shared by several workers) lets a dead worker's trial be failed.
+    """
     import optuna
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {OPTUNA_SCHEMA}")
-    return optuna.storages.RDBStorage(
-        sqlalchemy_url(database_url),
-        engine_kwargs={
-            "connect_args": {"options": f"-c search_path={OPTUNA_SCHEMA}"},
-            "pool_pre_ping": True,
-        },
+    beat: dict[str, Any] = (
+        {"heartbeat_interval": HEARTBEAT_SECONDS, "grace_period": HEARTBEAT_GRACE_SECONDS}
+        if heartbeat
+        else {}
     )
+    with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            sqlalchemy_url(database_url),
+            engine_kwargs={
+                "connect_args": {"options": f"-c search_path={OPTUNA_SCHEMA}"},
+                "pool_pre_ping": True,
+            },
+            **beat,
+        )
 
 
 def study_name(model: str, run_id: str, family: str) -> str:
@@ -89,12 +104,18 @@ def search(
     sample_rows: int = 0,
     log_trial: Callable[[int, dict[str, Any], dict[str, float]], None] | None = None,
     progress: ProgressCallback | None = None,
+    worker: int | None = None,
 ) -> Any:
     """Top the study `name` up to `n_trials` completed trials; return the study.
 
     `data` is the already transformed (X_train, y_train, X_valid, y_valid): the feature
     pipeline is not tuned, so it is fitted once rather than per trial. Each trial fits on
     train (at most `sample_rows` rows when > 0) and is scored by ROC AUC on validation.
+
+    `worker` (0-based) marks a search shared by several workers on the same study: each
+    samples with its own seed, and a trial that would exceed the budget (`n_trials` completed
+    or running trials numbered before it) is pruned unrun, so the workers together run the
+    same number of trials one search would.
     """
     import optuna
     from optuna.samplers import TPESampler
@@ -113,7 +134,10 @@ def search(
             study_name=name,
             storage=storage,
             direction="maximize",
-            sampler=TPESampler(seed=seed, n_startup_trials=min(10, max(2, n_trials // 3))),
+            # Workers draw different points; worker 0 draws what a lone search would.
+            sampler=TPESampler(
+                seed=seed + (worker or 0), n_startup_trials=min(10, max(2, n_trials // 3))
+            ),
             load_if_exists=True,
         )
     already = completed_trials(study)
@@ -126,6 +150,8 @@ def search(
         return study
 
     def objective(trial: Any) -> float:
+        if worker is not None:
+            _claim_budget(trial, n_trials, worker)
         started = time.perf_counter()
         estimator = family.suggest(trial, seed, threads)
         estimator.fit(x_train, y_train)
@@ -134,6 +160,8 @@ def search(
         trial.set_user_attr("pr_auc", metrics["pr_auc"])
         trial.set_user_attr("brier", metrics["brier"])
         trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
+        if worker is not None:  # worker 0 logs the other workers' trials to MLflow from these
+            trial.set_user_attr("metrics", {k: float(v) for k, v in metrics.items()})
         if log_trial is not None:
             log_trial(trial.number, dict(trial.params), metrics)
         return metrics["roc_auc"]
@@ -162,8 +190,61 @@ def search(
         n_trials=remaining,
         timeout=timeout,
         # Several workers may share a study: stop once the study as a whole has enough.
-        callbacks=[MaxTrialsCallback(n_trials, states=(TrialState.COMPLETE,)), report],
+        callbacks=[MaxTrialsCallback(n_trials, states=(TrialState.COMPLETE,)), _stop_over, report],
         catch=(ValueError, ArithmeticError),
         gc_after_trial=False,
     )
     return study
+
+
+def _claim_budget(trial: Any, n_trials: int, worker: int) -> None:
+    """Prune `trial` unrun when earlier trials (done or running) already fill the budget.
+
+    Trial numbers are handed out by the storage in one sequence, so every worker agrees on
+    which trials are inside the budget; a failed trial frees its slot for a later one.
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    trial.set_user_attr("worker", worker)
+    earlier = [
+        t
+        for t in trial.study.get_trials(
+            deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING)
+        )
+        if t.number < trial.number
+    ]
+    if len(earlier) >= n_trials:
+        trial.set_user_attr("over_budget", True)
+        raise optuna.TrialPruned("the trials budget is taken by other workers")
+
+
+def _stop_over(study: Any, trial: Any) -> None:
+    """Stop this worker once it drew a trial past the budget (others are finishing it)."""
+    if trial.user_attrs.get("over_budget"):
+        study.stop()
+
+
+def settle(
+    study: Any,
+    n_trials: int,
+    *,
+    top_up: Callable[[], Any],
+    poll_seconds: float = 1.0,
+) -> Any:
+    """Wait until no trial of a shared study runs, then top it up if a worker died; return it.
+
+    A dead worker's RUNNING trial is failed once its heartbeat is older than the grace period;
+    `top_up` (a search on the same study) then runs the trials it left out.
+    """
+    from optuna.storages import fail_stale_trials
+    from optuna.trial import TrialState
+
+    while True:
+        fail_stale_trials(study)
+        if study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            time.sleep(poll_seconds)
+            continue
+        if completed_trials(study) >= n_trials:
+            return study
+        study = top_up()

@@ -18,6 +18,7 @@ import pandas as pd
 
 from services.core.errors import BeaconError
 from services.core.locks import job_lock
+from services.core.shards import Shard
 from services.mlops import registry
 from services.mlops.gates import GateResult, champion_challenger_gate, performance_gate
 from services.mlops.metrics import best_f1_threshold, classification_metrics, f1_at
@@ -36,6 +37,7 @@ from services.training.hpo import (
     completed_trials,
     optuna_storage,
     search,
+    settle,
     study_name,
 )
 from services.training.informative import uninformative_columns
@@ -129,8 +131,13 @@ def train_readmission(
     say: Say = lambda _: None,
     on_trial: ProgressCallback | None = None,
     stop_after: str | None = None,
+    worker: Shard | None = None,
 ) -> TrainingOutcome:
     """Run the whole job on a validated raw frame; stops at the first failing gate.
+
+    `worker` 0/N shares each family's study with N - 1 search-only workers
+    (services.training.parallel): it searches too, waits for every trial, then refits and
+    registers once.
 
     Rerunning with the same `run_id` resumes: the Optuna studies (in `database_url`) keep
     their completed trials, the MLflow runs are reused, and an already registered candidate
@@ -139,6 +146,8 @@ def train_readmission(
     """
     if stop_after is not None and stop_after not in STAGES:
         raise BeaconError(f"stop_after must be one of {', '.join(STAGES)}, not {stop_after!r}")
+    if worker is not None and worker.index != 0:
+        raise BeaconError(f"worker {worker} only searches: run it with parallel.search_worker")
     run_id = run_id or new_run_id()
     outcome = TrainingOutcome(run_id=run_id)
     names = families or parse_families(settings.hpo_families)
@@ -168,7 +177,7 @@ def train_readmission(
 
     best = _search_families(
         outcome, settings, database_url, splits, source, data_gate, run_id, names, n_trials,
-        settings.train_threads, model_name, say, on_trial,
+        settings.train_threads, model_name, say, on_trial, worker=worker,
     )  # fmt: skip
     if stop_after == "train":
         return outcome
@@ -227,6 +236,7 @@ def _search_families(
     model_name: str,
     say: Say,
     on_trial: ProgressCallback | None,
+    worker: Shard | None = None,
 ) -> FamilyResult:
     """Search, refit and log every family under one parent MLflow run; return the best."""
     import mlflow
@@ -238,7 +248,8 @@ def _search_families(
     y_train = to_target(splits.train[TARGET_COLUMN])
     y_valid = to_target(splits.validation[TARGET_COLUMN])
     feature_names = preprocessor.get_feature_names_out()
-    storage = optuna_storage(database_url)
+    shared = worker is not None and not worker.whole
+    storage = optuna_storage(database_url, heartbeat=shared)
     parent = find_run(experiment_id, run_id, kind="training")
     try:
         with mlflow.start_run(
@@ -264,6 +275,7 @@ def _search_families(
                     n_trials=n_trials,
                     threads=threads or family_threads(FAMILIES[name]),
                     on_trial=on_trial,
+                    shared=shared,
                 )
                 outcome.families.append(result)
                 say(
@@ -307,6 +319,7 @@ def _train_family(
     n_trials: int,
     threads: int,
     on_trial: ProgressCallback | None,
+    shared: bool = False,
 ) -> FamilyResult:
     import mlflow
     from threadpoolctl import threadpool_limits
@@ -326,19 +339,30 @@ def _train_family(
                 mlflow.log_params(params)
                 mlflow.log_metrics({f"val_{k}": v for k, v in metrics.items()})
 
-        study = search(
-            family,
-            data,
-            storage=storage,
-            name=study_name(model_name, run_id, family.name),
-            n_trials=n_trials,
-            seed=settings.seed,
-            threads=threads,
-            timeout=settings.hpo_timeout_seconds,
-            sample_rows=settings.hpo_sample_rows,
-            log_trial=log_trial,
-            progress=on_trial,
-        )
+        def run_search() -> Any:
+            return search(
+                family,
+                data,
+                storage=storage,
+                name=study_name(model_name, run_id, family.name),
+                n_trials=n_trials,
+                seed=settings.seed,
+                threads=threads,
+                timeout=settings.hpo_timeout_seconds,
+                sample_rows=settings.hpo_sample_rows,
+                log_trial=log_trial,
+                progress=on_trial,
+                worker=0 if shared else None,
+            )
+
+        study = run_search()
+        if shared:
+            # Refit only on the whole study: wait for the other workers' trials (and rerun
+            # those a dead worker left), then record their trials as this run's children.
+            study = settle(study, n_trials, top_up=run_search)
+            from services.training.trial_runs import log_other_trials
+
+            log_other_trials(study, experiment_id, family.name, log_trial)
         if completed_trials(study) == 0:
             raise BeaconError(f"{family.label}: no trial completed (see the logged errors)")
         best_trial = study.best_trial

@@ -97,9 +97,13 @@ def test_dags_read_no_variables_connections_or_other_config() -> None:
             assert "airflow.configuration" not in text and "conf.get" not in text, path.name
         for conn in re.findall(r"aws_conn_id=([^,)\s]+)", text):
             assert conn == "None", f"{path.name}: aws_conn_id={conn} needs a connection"
-        names_read |= set(re.findall(r"(?:option|required|json_option)\(\s*\"(\w+)\"", text))
+        names_read |= set(
+            re.findall(r"(?:option|required|json_option|instance_count)\(\s*\"(\w+)\"", text)
+        )
     settings = _load("settings")
-    assert names_read and names_read <= set(settings.AWS_OPTIONS + settings.LOCAL_OPTIONS)
+    declared = settings.AWS_OPTIONS + settings.LOCAL_OPTIONS + settings.SCALE_OPTIONS
+    assert names_read and names_read <= set(declared)
+    assert set(settings.SCALE_OPTIONS) <= names_read  # every scale knob reaches a DAG
 
 
 def test_aws_mode_starts_valid_processing_jobs_from_the_cdk_values(
@@ -133,6 +137,38 @@ def test_aws_mode_starts_valid_processing_jobs_from_the_cdk_values(
             assert name.startswith("beacon-dev-") and re.fullmatch(r"[A-Za-z0-9-]{1,48}", name)
     refresh = rendered["nightly_embedding_refresh.refresh"]["config"]["AppSpecification"]
     assert f"{storage}/incoming/jobs/dt=2026-11-21" in refresh["ContainerEntrypoint"]
+    _assert_instances(rendered, values)
+
+
+def _assert_instances(rendered: dict[str, Any], values: dict[str, str]) -> None:
+    """Sharded tasks get the configured InstanceCount and `<flag>=auto`; the rest one instance."""
+    sharded = {
+        "nightly_embedding_refresh.refresh": ("refresh_instance_count", "--shard=auto"),
+        "training_pipeline.train_hpo": ("hpo_instance_count", "--worker=auto"),
+    }
+    for key, job in rendered.items():
+        option, flag = sharded.get(key, (None, None))
+        count = int(values.get(option, "1")) if option else 1
+        config = job["config"]
+        assert config["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == count, key
+        entrypoint = config["AppSpecification"]["ContainerEntrypoint"]
+        if count > 1:
+            assert flag in entrypoint, key
+        else:
+            assert not any(a.endswith("=auto") for a in entrypoint), key
+
+
+def test_scale_options_make_sharded_processing_jobs(
+    mwaa_options: dict[str, Any], tmp_path: Path
+) -> None:
+    values = {k.removeprefix("beacon."): resolve(v) for k, v in mwaa_options.items()}
+    values |= {"refresh_instance_count": "3", "hpo_instance_count": "2"}
+    env = {f"AIRFLOW__BEACON__{k.upper()}": v for k, v in values.items()}
+    done = run_airflow(["render", "--logical-date", "2026-11-22T03:00:00"], tmp_path, **env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rendered = last_json(done.stdout)
+    assert all(job["invalid"] == "" for job in rendered.values())
+    _assert_instances(rendered, values)
 
 
 def test_pipeline_events_are_what_the_notifier_reads() -> None:

@@ -30,12 +30,16 @@ AWS_OPTIONS = (
 )
 # Local runs only: the project's `beacon` executable and the storage root it uses.
 LOCAL_OPTIONS = ("cli", "storage_uri")
+# Scale-out, optional everywhere (1 when unset): Processing instances per sharded job
+# (infra/config.py `refresh_instance_count`, `hpo_instance_count`); local runs start as many
+# processes.
+SCALE_OPTIONS = ("refresh_instance_count", "hpo_instance_count")
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def option(name: str, fallback: str | None = None) -> str | None:
     """One `[beacon]` option; only declared names may be read (the contract test relies on it)."""
-    if name not in AWS_OPTIONS + LOCAL_OPTIONS:
+    if name not in AWS_OPTIONS + LOCAL_OPTIONS + SCALE_OPTIONS:
         raise KeyError(
             f"undeclared pipeline option {name!r}: add it to AWS_OPTIONS or LOCAL_OPTIONS"
         )
@@ -55,6 +59,16 @@ def required(name: str) -> str:
 def json_option(name: str) -> Any:
     """An option holding JSON (lists of subnet ids, the processing environment)."""
     return json.loads(required(name))
+
+
+def instance_count(name: str) -> int:
+    """A SCALE_OPTIONS count: a whole number >= 1 (1 when unset)."""
+    if name not in SCALE_OPTIONS:
+        raise KeyError(f"{name!r} is not one of {SCALE_OPTIONS}")
+    text = (option(name) or "1").strip()
+    if not text.isdigit() or int(text) < 1:
+        raise RuntimeError(f"Airflow configuration option {SECTION}.{name} must be >= 1: {text!r}")
+    return int(text)
 
 
 @cache
