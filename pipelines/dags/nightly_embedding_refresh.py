@@ -40,6 +40,8 @@ with DAG(
         "refresh",
         ["embed", "refresh", "--source", SOURCE, "--upsert-only", "--missing-ok"],
         max_runtime=timedelta(hours=2),
+        # Processing instances per environment (infra/config.py refresh_instance_count).
+        instance_count=settings.option("refresh_instance_count"),
     )
     check = beacon_task("check", ["embed", "check"], max_runtime=timedelta(minutes=20))
 

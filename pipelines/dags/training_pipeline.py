@@ -67,6 +67,8 @@ with DAG(
         "train_hpo",
         [*train, "--stop-after", "train", TRIALS, FAMILIES],
         max_runtime=timedelta(hours=4),
+        # Processing instances per environment (infra/config.py hpo_instance_count).
+        instance_count=settings.option("hpo_instance_count"),
     )
     register = beacon_task(
         "register_challenger",

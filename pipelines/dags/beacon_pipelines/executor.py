@@ -88,10 +88,27 @@ def job_name(prefix: str, task_id: str, partition: str) -> str:
 
 
 def processing_config(
-    task_id: str, arguments: Sequence[str], *, max_runtime: timedelta
+    task_id: str,
+    arguments: Sequence[str],
+    *,
+    max_runtime: timedelta,
+    instance_count: str | int | None = None,
 ) -> dict[str, Any]:
-    """CreateProcessingJob request for one `beacon` command (templated by Airflow)."""
+    """CreateProcessingJob request for one `beacon` command (templated by Airflow).
+
+    `instance_count` (from the environment config, e.g. `beacon.refresh_instance_count`) runs
+    the command on that many instances; each reads its place from SageMaker's resource config.
+    """
     environment = dict(settings.json_option("processing_environment"))
+    cluster: dict[str, Any] = {
+        "InstanceCount": int(instance_count or 1),
+        "InstanceType": settings.required("processing_instance_type"),
+        "VolumeSizeInGB": PROCESSING_VOLUME_GB,
+    }
+    # The ML storage volume under the environment's data key, not an AWS-managed one.
+    volume_key = settings.option("processing_volume_kms_key_id")
+    if volume_key:
+        cluster["VolumeKmsKeyId"] = volume_key
     # Training and promotion log to the managed MLflow app the CDK app created.
     environment["BEACON_MLFLOW_TRACKING_URI"] = settings.required("mlflow_tracking_uri")
     prefix = settings.required("processing_job_name_prefix")
@@ -102,13 +119,7 @@ def processing_config(
             "ImageUri": settings.required("processing_image_uri"),
             "ContainerEntrypoint": ["beacon", *arguments],
         },
-        "ProcessingResources": {
-            "ClusterConfig": {
-                "InstanceCount": 1,
-                "InstanceType": settings.required("processing_instance_type"),
-                "VolumeSizeInGB": PROCESSING_VOLUME_GB,
-            }
-        },
+        "ProcessingResources": {"ClusterConfig": cluster},
         "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.total_seconds())},
         "RoleArn": settings.required("processing_role_arn"),
         "NetworkConfig": {
@@ -130,9 +141,13 @@ def beacon_task(
     arguments: Sequence[str],
     *,
     max_runtime: timedelta = timedelta(hours=1),
+    instance_count: str | int | None = None,
     **kwargs: Any,
 ) -> BaseOperator:
-    """The task that runs `beacon <arguments>` where this Airflow runs (local or AWS)."""
+    """The task that runs `beacon <arguments>` where this Airflow runs (local or AWS).
+
+    `instance_count` only applies in AWS (Processing instances); locally it is one process.
+    """
     if not settings.in_aws():
         return BeaconCommandOperator(
             task_id=task_id, arguments=arguments, execution_timeout=max_runtime, **kwargs
@@ -142,7 +157,9 @@ def beacon_task(
 
     return BeaconProcessingOperator(
         task_id=task_id,
-        config=processing_config(task_id, arguments, max_runtime=max_runtime),
+        config=processing_config(
+            task_id, arguments, max_runtime=max_runtime, instance_count=instance_count
+        ),
         aws_conn_id=None,  # the MWAA execution role; no Airflow connection to provide
         region_name=settings.required("region"),
         wait_for_completion=True,
