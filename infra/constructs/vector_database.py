@@ -205,9 +205,7 @@ class VectorDatabase(Construct):
         )
         return replica
 
-    def _proxy(
-        self, config: EnvironmentConfig, vpc: ec2.IVpc, key: kms.IKey
-    ) -> rds.DatabaseProxy:
+    def _proxy(self, config: EnvironmentConfig, vpc: ec2.IVpc, key: kms.IKey) -> rds.DatabaseProxy:
         """RDS Proxy for connection fan-out (tasks x workers x pool size), TLS required."""
         # Our own role with one managed policy: CDK's grants would put the role into the data
         # key's policy, and the key -> role -> log group -> key chain is a dependency cycle.
