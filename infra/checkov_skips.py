@@ -28,6 +28,12 @@ _CDK_HANDLER = (
     "bucket on delete): it runs once per deploy outside the VPC, with no data and no queue."
 )
 SKIPS: tuple[Skip, ...] = (
+    Skip(
+        "CKV_AWS_88",
+        "NetworkVpcpublicSubnet1NatInstance",
+        "Dev's NAT instance (config nat='instance', refused for prod): a NAT needs a public IP "
+        "to reach the internet; it sits in a public subnet and admits only the VPC's CIDR.",
+    ),
     *(
         Skip(check, prefix, _CDK_HANDLER)
         for check in ("CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117")

@@ -134,14 +134,14 @@ class Network(Construct):
                 acknowledge(
                     child,
                     [
-                        f"{AWS_SOLUTIONS}-EC28",
                         f"{AWS_SOLUTIONS}-EC29",
                         *all_packs("EC2InstanceNoPublicIp"),
                         *all_packs("EC2InstancesInVPC"),
                     ],
                     "Dev's NAT instance (config nat='instance'): a NAT needs its public IP to "
                     "reach the internet; it sits in the VPC's public subnet (its network "
-                    "interface names the subnet), holds no data and is replaced, not restored.",
+                    "interface names the subnet), holds no data and is replaced, not "
+                    "restored (no ASG or termination protection).",
                 )
         acknowledge(
             provider.security_group,
