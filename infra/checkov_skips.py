@@ -27,7 +27,14 @@ _CDK_HANDLER = (
     "CDK's own singleton custom-resource handler (restrict the default security group, empty a "
     "bucket on delete): it runs once per deploy outside the VPC, with no data and no queue."
 )
+_REPLICA = (
+    "The optional read replica (database.read_replica) inherits the primary's KMS storage "
+    "encryption (CloudFormation rejects StorageEncrypted next to SourceDBInstanceIdentifier) "
+    "and is a disposable copy: Multi-AZ belongs to the primary."
+)
 SKIPS: tuple[Skip, ...] = (
+    Skip("CKV_AWS_16", "DatabaseReadReplica", _REPLICA),
+    Skip("CKV_AWS_157", "DatabaseReadReplica", _REPLICA),
     Skip(
         "CKV_AWS_88",
         "NetworkVpcpublicSubnet1NatInstance",
