@@ -95,7 +95,7 @@ class Network(Construct):
             self.vpc,
             all_packs("VPCNoUnrestrictedRouteToIGW"),
             "Only the public subnets route 0.0.0.0/0 to the internet gateway, and they hold "
-            "nothing but the NAT gateways: no instance there gets a public IP.",
+            "nothing but the NAT (gateways, or dev's NAT instance, which admits only the VPC).",
         )
 
     @staticmethod
