@@ -33,6 +33,9 @@ try:
             {k: app.node.try_get_context(k) for k in ("operator_values", *OPERATOR_KEYS)}, env_name
         ),
     )
+    # `make idle`: the same environment with its running costs off (docs/cost.md).
+    if str(app.node.try_get_context("idle") or "false").lower() == "true":
+        config = config.with_idle()
     build_app(config, app=app, with_nag=with_nag)
 except ConfigError as error:
     sys.exit(f"beacon: cannot synthesize {env_name}: {error}")

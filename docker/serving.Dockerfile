@@ -58,4 +58,6 @@ EXPOSE 8000
 # /health is liveness only (no database round trip); the ALB and compose use /ready.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"]
-CMD ["uvicorn", "services.serving.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--no-server-header"]
+# `beacon serve` runs BEACON_WORKERS uvicorn workers (the CDK app sets one per vCPU of the task)
+# on BEACON_HOST:BEACON_PORT, with proxy headers from 127.0.0.1 and no server header.
+CMD ["beacon", "serve"]

@@ -21,6 +21,9 @@ def context_for(env_name: str, **extra: str) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    # Optional second argument: an operator-values JSON file (make synth OPERATOR_VALUES=...).
+    # Optional second argument: an operator-values JSON file (make synth OPERATOR_VALUES=...);
+    # optional third: 1 for the idle state (make idle / make cost IDLE=1).
     extra = {"operator_values": sys.argv[2]} if len(sys.argv) > 2 and sys.argv[2] else {}
+    if len(sys.argv) > 3 and sys.argv[3].lower() in ("1", "true", "yes"):
+        extra["idle"] = "true"
     print(json.dumps(context_for(sys.argv[1] if len(sys.argv) > 1 else "dev", **extra)))

@@ -27,7 +27,20 @@ _CDK_HANDLER = (
     "CDK's own singleton custom-resource handler (restrict the default security group, empty a "
     "bucket on delete): it runs once per deploy outside the VPC, with no data and no queue."
 )
+_REPLICA = (
+    "The optional read replica (database.read_replica) inherits the primary's KMS storage "
+    "encryption (CloudFormation rejects StorageEncrypted next to SourceDBInstanceIdentifier) "
+    "and is a disposable copy: Multi-AZ belongs to the primary."
+)
 SKIPS: tuple[Skip, ...] = (
+    Skip("CKV_AWS_16", "DatabaseReadReplica", _REPLICA),
+    Skip("CKV_AWS_157", "DatabaseReadReplica", _REPLICA),
+    Skip(
+        "CKV_AWS_88",
+        "NetworkVpcpublicSubnet1NatInstance",
+        "Dev's NAT instance (config nat='instance', refused for prod): a NAT needs a public IP "
+        "to reach the internet; it sits in a public subnet and admits only the VPC's CIDR.",
+    ),
     *(
         Skip(check, prefix, _CDK_HANDLER)
         for check in ("CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117")

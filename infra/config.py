@@ -12,13 +12,17 @@ from infra.service_rules import (
     ConfigError,
     check_fargate,
     check_lambda_memory,
+    check_maintenance_work_mem,
     check_mwaa,
     check_rds_class,
     check_sagemaker_instance,
 )
 
 EnvName = Literal["dev", "staging", "prod"]
-NatStrategy = Literal["single", "per_az"]
+# "instance": one NAT instance (t4g.nano) instead of a NAT gateway: a tenth of the price,
+# no per-GB processing fee, no high availability (dev only).
+NatStrategy = Literal["single", "per_az", "instance"]
+VectorStorage = Literal["vector", "halfvec"]
 ServingMode = Literal["fargate", "lambda"]
 DataRemoval = Literal["destroy", "snapshot", "retain"]
 
@@ -26,6 +30,12 @@ DataRemoval = Literal["destroy", "snapshot", "retain"]
 PLACEHOLDER_ACCOUNT = "111111111111"
 DEFAULT_REGION = "us-east-1"
 # Named so offline templates carry real AZs instead of CDK's dummy1a/dummy1b.
+# Requests/s one uvicorn worker sustains with one CPU under the mixed load of
+# bench/bench_capacity.py (by-id /recommend_jobs, single /predict/readmission,
+# /v1/recommendations): 2 workers on this 2-core machine did 54-61 req/s (27-30 per worker),
+# 1 worker 20-57 req/s (it borrows the second core; the low run was under heavy contention).
+# How it was measured, and why 30: docs/capacity.md.
+MEASURED_WORKER_RPS = 30.0
 DEFAULT_AZS: dict[str, tuple[str, str]] = {
     "us-east-1": ("us-east-1a", "us-east-1b"),
     "us-east-2": ("us-east-2a", "us-east-2b"),
@@ -50,9 +60,36 @@ class DatabaseConfig:
     name: str = "beacon"
     app_username: str = "beacon_app"
     secret_rotation_days: int = 30
+    # Memory of one CREATE INDEX ... USING hnsw (parameter group): a build that fits in it runs
+    # several times faster than one that spills; at most half the instance memory.
+    maintenance_work_mem_mb: int = 256
+    # How the services store embeddings: "vector" (float32) or "halfvec" (float16, half the
+    # table and index size). Documented for capacity planning (docs/capacity.md); the services
+    # create `vector` columns today and do not read this field yet.
+    vector_storage: VectorStorage = "vector"
+    # A read replica for the read path (the API's similarity queries). The services do not
+    # split reads from writes yet, so the replica only serves clients pointed at it by hand.
+    read_replica: bool = False
+    # RDS Proxy in front of the instance for connection fan-out (many tasks x workers x pool).
+    # The services connect to the instance endpoint today; the proxy endpoint is an output.
+    proxy: bool = False
+    # Idle state (`make idle`): the instance is stopped out of hours; only storage is billed.
+    stopped: bool = False
 
     def __post_init__(self) -> None:
         check_rds_class(self.instance_class)
+        check_maintenance_work_mem(self.instance_class, self.maintenance_work_mem_mb)
+        if self.vector_storage not in ("vector", "halfvec"):
+            raise ConfigError(
+                f"database.vector_storage={self.vector_storage!r} must be 'vector' or 'halfvec'"
+            )
+        if not 20 <= self.allocated_storage_gib <= 65_536:
+            raise ConfigError(
+                f"database.allocated_storage_gib={self.allocated_storage_gib} must be 20..65536 "
+                "(gp3)"
+            )
+        if self.read_replica and self.stopped:
+            raise ConfigError("database.stopped: RDS cannot stop an instance with a read replica")
         if self.max_allocated_storage_gib < self.allocated_storage_gib:
             raise ConfigError(
                 f"database.max_allocated_storage_gib={self.max_allocated_storage_gib} is below "
@@ -76,12 +113,23 @@ class ApiClient:
     name: str
     # None: Beacon creates the role `beacon-<env>-client-<name>` for the client to assume.
     principal_arn: str | None = None
+    # This client's usage plan; None takes the environment's default (serving.throttle_*,
+    # serving.quota_requests_per_day).
+    throttle_rate_limit: int | None = None
+    throttle_burst_limit: int | None = None
+    quota_requests_per_day: int | None = None
 
     def __post_init__(self) -> None:
         if not _CLIENT_NAME.match(self.name):
             raise ConfigError(
                 f"serving.clients: name {self.name!r} must match {_CLIENT_NAME.pattern}"
             )
+        for label in ("throttle_rate_limit", "throttle_burst_limit", "quota_requests_per_day"):
+            value = getattr(self, label)
+            if value is not None and (isinstance(value, bool) or value < 1):
+                raise ConfigError(
+                    f"serving.clients[{self.name}].{label}={value!r} must be a positive integer"
+                )
         if self.principal_arn is not None and not _PRINCIPAL_ARN.match(self.principal_arn):
             raise ConfigError(
                 f"serving.clients[{self.name}].principal_arn={self.principal_arn!r} is not an IAM "
@@ -100,7 +148,11 @@ class ServingConfig:
     min_tasks: int = 1
     max_tasks: int = 2
     cpu_target_percent: int = 60
-    requests_per_target: int = 200
+    # uvicorn workers per task (BEACON_WORKERS); None: one per vCPU of the task.
+    workers_per_task: int | None = None
+    # Share of the measured per-worker capacity a task is scaled at (the rest absorbs bursts
+    # while new tasks start, ~1-2 minutes on Fargate).
+    scaling_headroom: float = 0.6
     lambda_memory_mib: int = 3008
     lambda_reserved_concurrency: int = 5
     throttle_rate_limit: int = 50
@@ -122,10 +174,31 @@ class ServingConfig:
         if self.mode == "fargate":
             check_fargate(self.cpu, self.memory_mib)
         check_lambda_memory(self.lambda_memory_mib)
-        if not 1 <= self.min_tasks <= self.desired_tasks <= self.max_tasks:
+        # min 0 is the idle state (`make idle`): the service keeps its ALB, runs no task.
+        if not (0 <= self.min_tasks <= self.desired_tasks <= self.max_tasks and self.max_tasks):
             raise ConfigError(
-                f"serving: need 1 <= min_tasks ({self.min_tasks}) <= desired_tasks "
-                f"({self.desired_tasks}) <= max_tasks ({self.max_tasks})"
+                f"serving: need 0 <= min_tasks ({self.min_tasks}) <= desired_tasks "
+                f"({self.desired_tasks}) <= max_tasks ({self.max_tasks}), max_tasks >= 1"
+            )
+        if self.max_tasks > 100:
+            raise ConfigError(f"serving.max_tasks={self.max_tasks} is above 100 (ask first)")
+        if self.workers_per_task is not None and not 1 <= self.workers_per_task <= 2 * max(
+            1, self.vcpus
+        ):
+            raise ConfigError(
+                f"serving.workers_per_task={self.workers_per_task} must be 1..{2 * self.vcpus} "
+                f"for a {self.cpu / 1024:g}-vCPU task (each worker loads the encoder and models)"
+            )
+        if not 0.2 <= self.scaling_headroom <= 0.9:
+            raise ConfigError(f"serving.scaling_headroom={self.scaling_headroom} must be 0.2..0.9")
+        if self.throttle_rate_limit < 1 or self.throttle_burst_limit < self.throttle_rate_limit:
+            raise ConfigError(
+                f"serving: need 1 <= throttle_rate_limit ({self.throttle_rate_limit}) <= "
+                f"throttle_burst_limit ({self.throttle_burst_limit})"
+            )
+        if self.quota_requests_per_day < 1:
+            raise ConfigError(
+                f"serving.quota_requests_per_day={self.quota_requests_per_day} must be positive"
             )
         names = [c.name for c in self.clients]
         if not names or len(set(names)) != len(names):
@@ -143,6 +216,29 @@ class ServingConfig:
                 f"serving.backend_domain_name={self.backend_domain_name!r} is not a DNS name"
             )
 
+    @property
+    def vcpus(self) -> int:
+        """Whole vCPUs of one task (a 0.25/0.5-vCPU task counts as one)."""
+        return max(1, self.cpu // 1024)
+
+    @property
+    def workers(self) -> int:
+        """uvicorn workers per task: one per vCPU unless configured."""
+        return self.workers_per_task or self.vcpus
+
+    @property
+    def requests_per_target(self) -> int:
+        """ALB requests per task per minute the service scales at, from the measured capacity."""
+        return int(MEASURED_WORKER_RPS * 60 * self.workers * self.scaling_headroom)
+
+    def client_limits(self, client: ApiClient) -> tuple[int, int, int]:
+        """(rate, burst, daily quota) of one client's usage plan."""
+        return (
+            client.throttle_rate_limit or self.throttle_rate_limit,
+            client.throttle_burst_limit or self.throttle_burst_limit,
+            client.quota_requests_per_day or self.quota_requests_per_day,
+        )
+
 
 @dataclass(frozen=True)
 class OrchestrationConfig:
@@ -153,6 +249,9 @@ class OrchestrationConfig:
     max_workers: int = 1
     schedulers: int = 1
     webserver_public: bool = False
+    # False leaves MWAA out (the idle state, `make idle`): DAGs are not scheduled, Processing
+    # jobs can still be started by hand (docs/cost.md).
+    enabled: bool = True
 
     def __post_init__(self) -> None:
         check_mwaa(self.environment_class, self.schedulers, self.min_workers, self.max_workers)
@@ -228,6 +327,14 @@ class EnvironmentConfig:
     log_retention_days: int
     data_retention_days: int
     processing_instance_type: str = "ml.m5.large"
+    # SageMaker Processing instances of one refresh job and of one HPO job (InstanceCount).
+    refresh_instance_count: int = 1
+    hpo_instance_count: int = 1
+    # Interface endpoints for ECR, Logs, Secrets Manager and SageMaker; without them that
+    # traffic leaves through NAT (dev: ~$73/month of endpoint hours for little traffic).
+    interface_endpoints: bool = True
+    # An optional SageMaker Studio domain (IAM auth, VPC only) for exploration.
+    studio_domain: bool = False
     alert_emails: tuple[str, ...] = ()
     # Name of a Secrets Manager secret (created out of band) holding a webhook URL, or None.
     alert_webhook_secret_name: str | None = None
@@ -237,6 +344,16 @@ class EnvironmentConfig:
 
     def __post_init__(self) -> None:
         check_sagemaker_instance(self.processing_instance_type)
+        for label in ("refresh_instance_count", "hpo_instance_count"):
+            value = getattr(self, label)
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
+                raise ConfigError(f"{self.name}: {label}={value!r} must be an integer 1..20")
+        if self.nat == "instance" and self.is_production:
+            raise ConfigError("prod: nat='instance' has no high availability; use 'per_az'")
+        if self.nat not in ("single", "per_az", "instance"):
+            raise ConfigError(
+                f"{self.name}: nat={self.nat!r} must be 'single', 'per_az' or 'instance'"
+            )
         for email in self.alert_emails:
             if not _EMAIL.match(email):
                 raise ConfigError(f"{self.name}: alert_emails has {email!r}, not an email address")
@@ -288,10 +405,13 @@ class EnvironmentConfig:
             k: values[k] for k in ("certificate_arn", "backend_domain_name") if values.get(k)
         }
         if values.get("api_clients"):
-            serving_changes["clients"] = tuple(
-                ApiClient(**client) if isinstance(client, Mapping) else ApiClient(str(client))
-                for client in values["api_clients"]
-            )
+            try:
+                serving_changes["clients"] = tuple(
+                    ApiClient(**client) if isinstance(client, Mapping) else ApiClient(str(client))
+                    for client in values["api_clients"]
+                )
+            except TypeError as exc:  # an unknown or missing key in one client's entry
+                raise ConfigError(f"api_clients: {exc}") from None
         changes: dict[str, Any] = {"serving": dataclasses.replace(self.serving, **serving_changes)}
         emails = values.get("alert_emails")
         if emails:
@@ -322,6 +442,28 @@ class EnvironmentConfig:
         azs = DEFAULT_AZS.get(region, (f"{region}a", f"{region}b"))
         return dataclasses.replace(self, account=account, region=region, availability_zones=azs)
 
+    @property
+    def idle(self) -> bool:
+        """True in the idle state (`make idle`): no MWAA, no API task, database stopped."""
+        return not self.orchestration.enabled
+
+    def with_idle(self) -> EnvironmentConfig:
+        """The idle state of this environment: every running cost off, data and Processing kept.
+
+        MWAA is left out (its metadata is not kept: DAG history restarts on `make wake`), the
+        API runs no task, the database is stopped; buckets, keys, the database storage, the
+        MLflow app and the Processing role stay, so jobs can still run by hand.
+        """
+        if self.is_production:
+            raise ConfigError("prod has no idle state: it serves real callers")
+        serving = dataclasses.replace(self.serving, min_tasks=0, desired_tasks=0)
+        return dataclasses.replace(
+            self,
+            orchestration=dataclasses.replace(self.orchestration, enabled=False),
+            serving=serving,
+            database=dataclasses.replace(self.database, stopped=True),
+        )
+
     def with_delivery(
         self, github_repository: str, oidc_provider_arn: str | None = None
     ) -> EnvironmentConfig:
@@ -349,7 +491,10 @@ _DEV = EnvironmentConfig(
     region=DEFAULT_REGION,
     availability_zones=DEFAULT_AZS[DEFAULT_REGION],
     vpc_cidr="10.10.0.0/16",
-    nat="single",
+    # Dev's bill is mostly fixed hours: a NAT instance and no interface endpoints save ~$100 of
+    # it (docs/cost.md); staging and prod keep the managed, highly available pieces.
+    nat="instance",
+    interface_endpoints=False,
     database=DatabaseConfig(
         instance_class="t4g.micro",
         allocated_storage_gib=20,
@@ -366,6 +511,8 @@ _DEV = EnvironmentConfig(
     log_retention_days=30,
     data_retention_days=30,
     processing_instance_type="ml.t3.large",
+    refresh_instance_count=1,
+    hpo_instance_count=1,
     tags={"cost-center": "beacon-dev"},
 )
 
@@ -394,6 +541,8 @@ _STAGING = EnvironmentConfig(
     monthly_budget_usd=650,
     log_retention_days=90,
     data_retention_days=90,
+    refresh_instance_count=2,
+    hpo_instance_count=1,
     tags={"cost-center": "beacon-staging"},
 )
 
@@ -412,6 +561,8 @@ _PROD = EnvironmentConfig(
         backup_retention_days=30,
         deletion_protection=True,
         removal="snapshot",
+        # An HNSW build over millions of postings wants the graph in memory (8 GiB instance).
+        maintenance_work_mem_mb=2048,
     ),
     serving=ServingConfig(
         mode="fargate",
@@ -432,6 +583,8 @@ _PROD = EnvironmentConfig(
     monthly_budget_usd=1600,
     log_retention_days=365,
     data_retention_days=365,
+    refresh_instance_count=4,
+    hpo_instance_count=2,
     tags={"cost-center": "beacon-prod"},
 )
 

@@ -10,12 +10,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.config import ENVIRONMENTS, MEASURED_WORKER_RPS
+
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One step of `--steps`: multipliers on usage, database class and storage."""
+
+    name: str = "today"
+    usage_factors: dict[str, float] = field(default_factory=dict)
+    traffic_factor: float = 1.0
+    rds_class_steps: int = 0
+    rds_storage_factor: float = 1.0
+
+
+TODAY = Scale()
 
 
 @dataclass(frozen=True)
@@ -62,14 +79,44 @@ def _number(value: Any, default: float) -> float:
         return default
 
 
+def _rds_class(table: dict[str, Any], klass: str, steps: int) -> str:
+    """`steps` sizes up the price table's class ladder (capped at its top)."""
+    if not steps:
+        return klass
+    ladder = table["rds_class_ladder"]
+    index = ladder.index(klass) if klass in ladder else 0
+    return ladder[min(len(ladder) - 1, index + steps)]
+
+
+def _tasks_for_traffic(
+    table: dict[str, Any], env: str, usage: dict[str, Any], minimum: float, workers: float
+) -> float:
+    """Fargate tasks the scaled traffic needs at peak, from the measured worker capacity."""
+    seconds = table["hours_per_month"] * 3600
+    peak_rps = usage["api_million"] * 1e6 / seconds * table["peak_to_average"]
+    headroom = ENVIRONMENTS[env].serving.scaling_headroom
+    per_task = MEASURED_WORKER_RPS * max(1.0, workers) * headroom
+    return max(minimum, math.ceil(peak_rps / per_task))
+
+
 def estimate(
-    templates: dict[str, dict[str, Any]], table: dict[str, Any], env: str
+    templates: dict[str, dict[str, Any]],
+    table: dict[str, Any],
+    env: str,
+    scale: Scale = TODAY,
 ) -> list[LineItem]:
     """Line items for every cost-bearing resource, plus usage-based items."""
     p = table["prices"]
     hours = table["hours_per_month"]
-    usage = table["usage"][env]
+    usage = {
+        key: value * scale.usage_factors.get(key, 1) for key, value in table["usage"][env].items()
+    }
     items: list[LineItem] = []
+    instances = {
+        logical_id: props
+        for logical_id, kind, props in _resources(templates)
+        if kind == "AWS::RDS::DBInstance"
+    }
 
     def add(logical_id: str, kind: str, detail: str, amount: float) -> None:
         items.append(LineItem(logical_id, kind, detail, round(amount, 2)))
@@ -99,19 +146,64 @@ def estimate(
         elif kind == "AWS::SecretsManager::Secret":
             add(logical_id, kind, "secret", p["secret_month"])
         elif kind == "AWS::RDS::DBInstance":
-            klass = props.get("DBInstanceClass", "db.t4g.micro")
+            klass = _rds_class(
+                table, props.get("DBInstanceClass", "db.t4g.micro"), scale.rds_class_steps
+            )
             multi_az = bool(props.get("MultiAZ"))
-            storage = _number(props.get("AllocatedStorage"), 20)
+            storage = _rds_storage(instances, props) * scale.rds_storage_factor
             factor = 2 if multi_az else 1
-            compute = hours * p["rds_postgres_hour"][klass] * factor
+            stopped = bool(_metadata(templates, logical_id).get("BeaconStopped"))
+            # A stopped instance (idle state) bills its storage only.
+            compute = 0 if stopped else hours * p["rds_postgres_hour"][klass] * factor
             disk = storage * p["rds_gp3_gb_month"] * factor
             az = "Multi-AZ" if multi_az else "single-AZ"
-            add(logical_id, kind, f"{klass} {az}, {storage:.0f} GiB gp3", compute + disk)
+            what = "replica" if props.get("SourceDBInstanceIdentifier") else az
+            state = ", stopped" if stopped else ""
+            add(logical_id, kind, f"{klass} {what}, {storage:.0f} GiB gp3{state}", compute + disk)
+        elif kind == "AWS::RDS::DBProxy":
+            vcpus = max(
+                2,
+                sum(
+                    table["rds_vcpus"].get(
+                        _rds_class(table, i.get("DBInstanceClass", ""), scale.rds_class_steps), 2
+                    )
+                    for i in instances.values()
+                    if not i.get("SourceDBInstanceIdentifier")
+                ),
+            )
+            add(
+                logical_id,
+                kind,
+                f"RDS Proxy, {vcpus} vCPUs",
+                hours * vcpus * p["rds_proxy_vcpu_hour"],
+            )
+        elif kind == "AWS::EC2::Instance":
+            instance_type = props.get("InstanceType", "t4g.nano")
+            public_ip = any(
+                n.get("AssociatePublicIpAddress") for n in props.get("NetworkInterfaces", [])
+            )
+            disk = (
+                sum(
+                    _number(m.get("Ebs", {}).get("VolumeSize"), 8)
+                    for m in props.get("BlockDeviceMappings", [])
+                )
+                or 8
+            )
+            amount = hours * (
+                p["ec2_hour"][instance_type] + (p["public_ipv4_hour"] if public_ip else 0)
+            )
+            add(
+                logical_id,
+                kind,
+                f"{instance_type} (NAT instance){' + public IPv4' if public_ip else ''}, "
+                f"{disk:.0f} GB gp3",
+                amount + disk * p["ebs_gp3_gb_month"],
+            )
         elif kind == "AWS::Backup::BackupPlan":
             storage = sum(
-                _number(r[2].get("AllocatedStorage"), 20)
-                for r in _resources(templates)
-                if r[1] == "AWS::RDS::DBInstance"
+                _rds_storage(instances, props) * scale.rds_storage_factor
+                for props in instances.values()
+                if not props.get("SourceDBInstanceIdentifier")
             )
             add(
                 logical_id,
@@ -124,11 +216,16 @@ def estimate(
             cpu = _number(task.get("Cpu"), 1024) / 1024
             memory = _number(task.get("Memory"), 2048) / 1024
             count = _number(props.get("DesiredCount"), 1)
+            what = "min tasks"
+            if scale.traffic_factor != 1 and count:
+                workers = _number(_container_env(task).get("BEACON_WORKERS"), 1)
+                count = _tasks_for_traffic(table, env, usage, count, workers)
+                what = "tasks at peak"
             per_task = hours * (cpu * p["fargate_vcpu_hour"] + memory * p["fargate_gb_hour"])
             add(
                 logical_id,
                 kind,
-                f"{count:.0f} x Fargate {cpu:g} vCPU / {memory:g} GB (min tasks)",
+                f"{count:.0f} x Fargate {cpu:g} vCPU / {memory:g} GB ({what})",
                 count * per_task,
             )
         elif kind == "AWS::ECS::Cluster":
@@ -193,17 +290,24 @@ def estimate(
             f"{alarms} standard alarms",
             alarms * p["cloudwatch_alarm_month"],
         )
+    endpoints = any(
+        kind == "AWS::EC2::VPCEndpoint" and props.get("VpcEndpointType") == "Interface"
+        for _, kind, props in _resources(templates)
+    )
+    # Without interface endpoints their traffic takes the NAT path; a NAT instance charges no
+    # per-GB processing (only the hours priced above).
+    nat_gb = usage["nat_gb"] + (0 if endpoints else usage["endpoint_gb"])
     add(
         "(usage)",
         "NAT data",
-        f"{usage['nat_gb']} GB processed",
-        usage["nat_gb"] * p["nat_gateway_gb"] if nat_count else 0,
+        f"{nat_gb:g} GB processed" + ("" if nat_count else " (NAT instance: no per-GB fee)"),
+        nat_gb * p["nat_gateway_gb"] if nat_count else 0,
     )
     add(
         "(usage)",
         "Endpoint data",
-        f"{usage['endpoint_gb']} GB",
-        usage["endpoint_gb"] * p["interface_endpoint_gb"],
+        f"{usage['endpoint_gb']:g} GB" if endpoints else "no interface endpoints",
+        usage["endpoint_gb"] * p["interface_endpoint_gb"] if endpoints else 0,
     )
     log_gb = usage["log_gb"]
     add(
@@ -221,7 +325,7 @@ def estimate(
         f"{usage['lambda_gb_seconds']} GB-s",
         usage["lambda_gb_seconds"] * p["lambda_gb_second"],
     )
-    klass = _processing_instance(templates)
+    klass = _processing_instance(templates, env)
     add(
         "(usage)",
         "SageMaker Processing",
@@ -238,6 +342,30 @@ def estimate(
     return items
 
 
+def _metadata(templates: dict[str, dict[str, Any]], logical_id: str) -> dict[str, Any]:
+    for template in templates.values():
+        resource = template.get("Resources", {}).get(logical_id)
+        if resource:
+            return resource.get("Metadata", {}) or {}
+    return {}
+
+
+def _rds_storage(instances: dict[str, dict[str, Any]], props: dict[str, Any]) -> float:
+    """Allocated GiB; a replica (no AllocatedStorage of its own) has its source's."""
+    if "AllocatedStorage" in props:
+        return _number(props["AllocatedStorage"], 20)
+    source = props.get("SourceDBInstanceIdentifier")
+    ref = source.get("Ref") if isinstance(source, dict) else None
+    if ref in instances:
+        return _number(instances[ref].get("AllocatedStorage"), 20)
+    return 20.0
+
+
+def _container_env(task: dict[str, Any]) -> dict[str, Any]:
+    containers = task.get("ContainerDefinitions", [])
+    return {e["Name"]: e.get("Value") for c in containers for e in c.get("Environment", []) or []}
+
+
 def _task_definition(
     templates: dict[str, dict[str, Any]], service: dict[str, Any]
 ) -> dict[str, Any]:
@@ -249,7 +377,7 @@ def _task_definition(
     return {}
 
 
-def _processing_instance(templates: dict[str, dict[str, Any]]) -> str:
+def _processing_instance(templates: dict[str, dict[str, Any]], env: str) -> str:
     for _, kind, props in _resources(templates):
         if kind == "AWS::MWAA::Environment":
             value = props.get("AirflowConfigurationOptions", {}).get(
@@ -257,7 +385,8 @@ def _processing_instance(templates: dict[str, dict[str, Any]]) -> str:
             )
             if isinstance(value, str):
                 return value
-    return "ml.m5.large"
+    # No MWAA (the idle state): the instance type the environment config gives the jobs.
+    return ENVIRONMENTS[env].processing_instance_type
 
 
 def render(items: list[LineItem], table: dict[str, Any], env: str) -> str:
@@ -283,6 +412,78 @@ def total(items: list[LineItem]) -> float:
     return round(sum(i.monthly_usd for i in items), 2)
 
 
+def steps(table: dict[str, Any]) -> list[Scale]:
+    """Today, each 10x step of the price table (traffic, postings) and both together."""
+    found = [TODAY]
+    for name, step in table["steps"].items():
+        found.append(
+            Scale(
+                name=f"{name} x{step['factor']}",
+                usage_factors=dict(step.get("usage_factors", {})),
+                traffic_factor=step["factor"] if name == "traffic" else 1.0,
+                rds_class_steps=step.get("rds_class_steps", 0),
+                rds_storage_factor=step.get("rds_storage_factor", 1.0),
+            )
+        )
+    if len(found) == 3:
+        traffic, postings = found[1], found[2]
+        factors = dict(traffic.usage_factors)
+        for key, value in postings.usage_factors.items():
+            factors[key] = factors.get(key, 1) * value
+        found.append(
+            Scale(
+                name=f"{traffic.name} + {postings.name}",
+                usage_factors=factors,
+                traffic_factor=traffic.traffic_factor,
+                rds_class_steps=traffic.rds_class_steps + postings.rds_class_steps,
+                rds_storage_factor=postings.rds_storage_factor,
+            )
+        )
+    return found
+
+
+def render_steps(
+    templates: dict[str, dict[str, Any]], table: dict[str, Any], env: str
+) -> tuple[str, list[dict[str, Any]]]:
+    """Each step's total next to today's, with the items that change most."""
+    rows = []
+    base = estimate(templates, table, env)
+    base_total = total(base)
+    for scale in steps(table):
+        items = estimate(templates, table, env, scale)
+        before = {(i.logical_id, i.resource_type): i.monthly_usd for i in base}
+        movers = sorted(
+            ((i.monthly_usd - before.get((i.logical_id, i.resource_type), 0), i) for i in items),
+            key=lambda pair: -pair[0],
+        )
+        drivers = ", ".join(
+            f"{i.resource_type.split('::')[-1]} {i.detail} (+{delta:.0f})"
+            for delta, i in movers[:3]
+            if delta >= 1
+        )
+        rows.append(
+            {
+                "step": scale.name,
+                "total": total(items),
+                "delta": round(total(items) - base_total, 2),
+                "drivers": drivers,
+            }
+        )
+    lines = [
+        "",
+        "",
+        f"10x steps for {env} (same list prices; assumptions in infra/prices/*.json 'steps'):",
+        f"{'step':<34} {'USD/month':>10} {'vs today':>10}  biggest changes",
+    ]
+    for row in rows:
+        lines.append(
+            f"{row['step']:<34} {row['total']:>10.2f} {row['delta']:>+10.2f}  {row['drivers']}"
+        )
+    for name, step in table["steps"].items():
+        lines.append(f"  {name}: {step['note']}")
+    return "\n".join(lines), rows
+
+
 def main(argv: list[str] | None = None) -> None:
     """CLI entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -290,17 +491,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--templates", type=Path, required=True)
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--steps", action="store_true", help="also price each 10x step (traffic, postings)"
+    )
     args = parser.parse_args(argv)
     table = load_prices(args.region)
-    items = estimate(load_templates(args.templates), table, args.env)
+    templates = load_templates(args.templates)
+    items = estimate(templates, table, args.env)
+    step_text, step_rows = render_steps(templates, table, args.env) if args.steps else ("", [])
     if args.json:
-        print(
-            json.dumps(
-                {"env": args.env, "total": total(items), "items": [i.__dict__ for i in items]}
-            )
-        )
+        document: dict[str, Any] = {
+            "env": args.env,
+            "total": total(items),
+            "items": [i.__dict__ for i in items],
+        }
+        if args.steps:
+            document["steps"] = step_rows
+        print(json.dumps(document))
     else:
-        print(render(items, table, args.env))
+        print(render(items, table, args.env) + step_text)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ def serving_environment(config: EnvironmentConfig, *, db_secret_arn: str) -> dic
         **core_environment(config, db_secret_arn=db_secret_arn),
         "BEACON_HOST": "0.0.0.0",  # noqa: S104 - inside the task's own network namespace
         "BEACON_PORT": "8000",
+        # `beacon serve` (the image's CMD) runs this many uvicorn workers: one per vCPU.
+        "BEACON_WORKERS": str(config.serving.workers),
         # API Gateway sets X-Beacon-Client from the SigV4 caller (infra/constructs/public_api.py).
         "BEACON_REQUIRE_CLIENT_IDENTITY": "true",
     }

@@ -127,3 +127,32 @@ def check_lambda_memory(memory_mib: int) -> None:
         raise ConfigError(
             f"serving.lambda_memory_mib={memory_mib} is outside Lambda's {low}-{high} MiB"
         )
+
+
+# Burstable sizes' memory (GiB); general purpose (m) has 4 GiB per vCPU, memory optimized (r) 8.
+_RDS_BURSTABLE_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
+_RDS_GIB_PER_VCPU = {"m": 4, "r": 8}
+
+
+def rds_memory_gib(instance_class: str) -> int:
+    """Memory of an RDS instance class (as AWS documents it), for sizing memory parameters."""
+    family, _, size = instance_class.partition(".")
+    if family.startswith("t"):
+        return _RDS_BURSTABLE_GIB[size]
+    if size == "large":
+        vcpus = 2
+    elif size == "xlarge":
+        vcpus = 4
+    else:
+        vcpus = 4 * int(size.removesuffix("xlarge"))
+    return vcpus * _RDS_GIB_PER_VCPU[family[0]]
+
+
+def check_maintenance_work_mem(instance_class: str, megabytes: int) -> None:
+    """maintenance_work_mem must fit with room to spare (HNSW builds take all of it)."""
+    limit = rds_memory_gib(instance_class) * 1024 // 2
+    if not 64 <= megabytes <= limit:
+        raise ConfigError(
+            f"database.maintenance_work_mem_mb={megabytes} must be 64..{limit} for "
+            f"{instance_class} (at most half of its {rds_memory_gib(instance_class)} GiB)"
+        )

@@ -30,6 +30,9 @@ CONTAINER_PORT = 8000
 HEALTH_CHECK_PATH = "/ready"
 # Blue/green: the green task set answers here before production traffic moves to it.
 TEST_LISTENER_PORT = 8443
+# Writable task volumes under a read-only root: temporary files (MLflow model downloads,
+# uvicorn's worker start-up) and the app's home (BEACON_HOME=.beacon, HF_HOME caches).
+WRITABLE_PATHS = {"tmp": "/tmp", "home": "/app"}  # noqa: S108 - a task-private volume
 # Alarms (infra/constructs/monitoring.py) that roll a blue/green deployment back while it bakes.
 DEPLOYMENT_ALARMS = ("Alb5xx", "AlbUnhealthyHosts", "Api5xx")
 
@@ -84,7 +87,7 @@ class ApiService(Construct):
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
         )
-        task.add_container(
+        container = task.add_container(
             "api",
             image=ecs.ContainerImage.from_docker_image_asset(image),
             environment=self.environment,
@@ -92,7 +95,8 @@ class ApiService(Construct):
             secrets={ADMIN_KEY_VARIABLE: ecs.Secret.from_secrets_manager(admin_key_reference)},
             port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix="api", log_group=self.log_group),
-            readonly_root_filesystem=False,
+            # The image is immutable at run time; what the app writes goes to task volumes.
+            readonly_root_filesystem=True,
             user="10001:10001",
             health_check=ecs.HealthCheck(
                 command=[
@@ -108,6 +112,12 @@ class ApiService(Construct):
                 start_period=Duration.seconds(90),
             ),
         )
+        for name, path in WRITABLE_PATHS.items():
+            # A Fargate bind mount without a host path: task-scoped ephemeral storage.
+            task.add_volume(name=name)
+            container.add_mount_points(
+                ecs.MountPoint(container_path=path, source_volume=name, read_only=False)
+            )
         acknowledge(
             task,
             [f"{AWS_SOLUTIONS}-ECS2"],

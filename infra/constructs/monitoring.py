@@ -127,14 +127,15 @@ class Monitoring(Construct):
             statistic="Sum",
             period=FIVE_MINUTES,
         )
-        self._alarm(
-            "MwaaSchedulerHeartbeat",
-            scheduler,
-            1,
-            "MWAA scheduler heartbeats",
-            comparison=below,
-            missing=cw.TreatMissingData.BREACHING,
-        )
+        if config.orchestration.enabled:  # no MWAA in the idle state: nothing to miss
+            self._alarm(
+                "MwaaSchedulerHeartbeat",
+                scheduler,
+                1,
+                "MWAA scheduler heartbeats",
+                comparison=below,
+                missing=cw.TreatMissingData.BREACHING,
+            )
         self._alarm(
             "NotifierErrors",
             notifier.function.metric_errors(period=FIVE_MINUTES),
@@ -253,14 +254,15 @@ class Monitoring(Construct):
             )
             self._alarm("EcsCpu", cpu, thresholds.ecs_cpu_percent, "API tasks CPU %")
             self._alarm("EcsMemory", memory, thresholds.ecs_memory_percent, "API tasks memory %")
-            self._alarm(
-                "EcsRunningTasks",
-                running,
-                config.serving.min_tasks,
-                "running API tasks",
-                comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
-                missing=cw.TreatMissingData.BREACHING,
-            )
+            if config.serving.min_tasks:  # zero tasks is the idle state, not an outage
+                self._alarm(
+                    "EcsRunningTasks",
+                    running,
+                    config.serving.min_tasks,
+                    "running API tasks",
+                    comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+                    missing=cw.TreatMissingData.BREACHING,
+                )
             return [
                 cw.GraphWidget(title="ECS CPU %", width=8, left=[cpu]),
                 cw.GraphWidget(title="ECS memory %", width=8, left=[memory]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aspects, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -15,6 +15,8 @@ from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
 PRIVATE = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 ISOLATED = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
 
+# Dev's NAT instance (nat="instance"): ~$3/month on demand, enough for a few GB a day.
+NAT_INSTANCE_TYPE = "t4g.nano"
 # Interface endpoints keep AWS API traffic of private tasks off the NAT gateways.
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
@@ -38,12 +40,14 @@ class Network(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
+        nat_provider = self._nat_provider(config)
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(config.vpc_cidr),
             availability_zones=list(config.availability_zones),
-            nat_gateways=1 if config.nat == "single" else len(config.availability_zones),
+            nat_gateways=1 if config.nat != "per_az" else len(config.availability_zones),
+            nat_gateway_provider=nat_provider,
             restrict_default_security_group=True,
             subnet_configuration=[
                 ec2.SubnetConfiguration(
@@ -74,7 +78,9 @@ class Network(Construct):
         self.endpoint_security_group.add_ingress_rule(
             ec2.Peer.ipv4(config.vpc_cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
         )
-        for name, service in INTERFACE_ENDPOINTS.items():
+        if isinstance(nat_provider, ec2.NatInstanceProviderV2):
+            self._harden_nat_instance(config, nat_provider)
+        for name, service in (INTERFACE_ENDPOINTS if config.interface_endpoints else {}).items():
             self.vpc.add_interface_endpoint(
                 name,
                 service=service,
@@ -89,8 +95,61 @@ class Network(Construct):
             self.vpc,
             all_packs("VPCNoUnrestrictedRouteToIGW"),
             "Only the public subnets route 0.0.0.0/0 to the internet gateway, and they hold "
-            "nothing but the NAT gateways: no instance there gets a public IP.",
+            "nothing but the NAT (gateways, or dev's NAT instance, which admits only the VPC).",
         )
+
+    @staticmethod
+    def _nat_provider(config: EnvironmentConfig) -> ec2.NatProvider | None:
+        """A NAT instance for `nat="instance"` (dev), else CDK's default NAT gateways."""
+        if config.nat != "instance":
+            return None
+        return ec2.NatProvider.instance_v2(
+            instance_type=ec2.InstanceType(NAT_INSTANCE_TYPE),
+            # Resolved from SSM at deploy time (a CloudFormation parameter): no lookup at synth.
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(
+                cpu_type=ec2.AmazonLinuxCpuType.ARM_64
+            ),
+            # Inbound only from the VPC (added below); the default would accept any source.
+            default_allowed_traffic=ec2.NatTrafficDirection.OUTBOUND_ONLY,
+            associate_public_ip_address=True,
+        )
+
+    def _harden_nat_instance(
+        self, config: EnvironmentConfig, provider: ec2.NatInstanceProviderV2
+    ) -> None:
+        provider.security_group.add_ingress_rule(
+            ec2.Peer.ipv4(config.vpc_cidr), ec2.Port.all_traffic(), "NAT for the VPC's subnets"
+        )
+        for child in self.vpc.node.find_all():
+            if isinstance(child, ec2.CfnInstance):
+                child.monitoring = True
+                child.block_device_mappings = [
+                    ec2.CfnInstance.BlockDeviceMappingProperty(
+                        device_name="/dev/xvda",
+                        ebs=ec2.CfnInstance.EbsProperty(
+                            encrypted=True, volume_size=8, volume_type="gp3"
+                        ),
+                    )
+                ]
+                acknowledge(
+                    child,
+                    [
+                        f"{AWS_SOLUTIONS}-EC29",
+                        *all_packs("EC2InstanceNoPublicIp"),
+                        *all_packs("EC2InstancesInVPC"),
+                    ],
+                    "Dev's NAT instance (config nat='instance'): a NAT needs its public IP to "
+                    "reach the internet; it sits in the VPC's public subnet (its network "
+                    "interface names the subnet), holds no data and is replaced, not "
+                    "restored (no ASG or termination protection).",
+                )
+        acknowledge(
+            provider.security_group,
+            all_packs("EC2RestrictedCommonPorts"),
+            "The NAT instance forwards every port, but only for the VPC's own CIDR: nothing "
+            "outside the VPC may open a connection to it.",
+        )
+        Aspects.of(self.vpc).add(ec2.InstanceRequireImdsv2Aspect())
 
     def _add_flow_logs(
         self, config: EnvironmentConfig, key: kms.IKey, removal_policy: RemovalPolicy

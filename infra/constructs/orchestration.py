@@ -164,6 +164,9 @@ class Orchestration(Construct):
             "serving_image_uri": serving_image_uri,
             "processing_role_arn": processing.role.role_arn,
             "processing_instance_type": processing.instance_type,
+            "processing_volume_kms_key_id": processing.volume_key_arn,
+            "refresh_instance_count": str(processing.refresh_instance_count),
+            "hpo_instance_count": str(processing.hpo_instance_count),
             "processing_job_name_prefix": processing.job_name_prefix,
             "processing_subnet_ids": stack.to_json_string(processing.subnet_ids),
             "processing_security_group_ids": stack.to_json_string(

@@ -54,6 +54,10 @@ class ProcessingJobs(Construct):
         super().__init__(scope, construct_id)
         self.image_uri = image.image_uri
         self.instance_type = config.processing_instance_type
+        self.refresh_instance_count = config.refresh_instance_count
+        self.hpo_instance_count = config.hpo_instance_count
+        # The jobs' ML storage volumes (VolumeKmsKeyId) use the data key, like every bucket.
+        self.volume_key_arn = key.key_arn
         self.environment = processing_environment(config, db_secret_arn=db_secret.secret_arn)
         self.job_name_prefix = f"{config.prefix}-"
         self.security_group = ec2.SecurityGroup(
@@ -96,6 +100,13 @@ class ProcessingJobs(Construct):
                     sid="DataKey",
                     actions=["kms:Decrypt", "kms:GenerateDataKey"],
                     resources=[key.key_arn],
+                ),
+                # SageMaker attaches the encrypted ML storage volume on the role's behalf.
+                iam.PolicyStatement(
+                    sid="VolumeKey",
+                    actions=["kms:CreateGrant", "kms:DescribeKey"],
+                    resources=[key.key_arn],
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
                 ),
                 # SageMaker attaches the job's ENIs in our subnets with these (no resource ARNs).
                 iam.PolicyStatement(

@@ -239,28 +239,34 @@ class PublicApi(Construct):
                 child.add_property_override("Integration.IntegrationTarget", self._alb_arn)
 
     def _add_usage_plan(self, config: EnvironmentConfig) -> dict[str, apigateway.IApiKey]:
-        """One API key per client on one usage plan: metering and quotas, not authorization."""
+        """One API key and one usage plan per client: its own quota and throttle (metering only).
+
+        Keys meter and limit; SigV4 authorizes. A client's plan takes its own limits from the
+        config (serving.clients) or the environment's defaults.
+        """
         serving = config.serving
-        plan = self.api.add_usage_plan(
-            "UsagePlan",
-            name=f"{config.prefix}-clients",
-            throttle=apigateway.ThrottleSettings(
-                rate_limit=serving.throttle_rate_limit, burst_limit=serving.throttle_burst_limit
-            ),
-            quota=apigateway.QuotaSettings(
-                limit=serving.quota_requests_per_day, period=apigateway.Period.DAY
-            ),
-        )
-        plan.add_api_stage(stage=self.api.deployment_stage)
         keys: dict[str, apigateway.IApiKey] = {}
+        self.usage_plans: dict[str, apigateway.UsagePlan] = {}
         for client in serving.clients:
+            suffix = client.name.title().replace("-", "")
+            rate, burst, quota = serving.client_limits(client)
+            plan = self.api.add_usage_plan(
+                # The first plan keeps its old id, so an existing plan is updated, not replaced.
+                "UsagePlan" if not self.usage_plans else f"UsagePlan{suffix}",
+                name=f"{config.prefix}-{client.name}",
+                description=f"{config.prefix}: limits of client {client.name}",
+                throttle=apigateway.ThrottleSettings(rate_limit=rate, burst_limit=burst),
+                quota=apigateway.QuotaSettings(limit=quota, period=apigateway.Period.DAY),
+            )
+            plan.add_api_stage(stage=self.api.deployment_stage)
             key = self.api.add_api_key(
-                f"Key{client.name.title().replace('-', '')}",
+                f"Key{suffix}",
                 api_key_name=f"{config.prefix}-{client.name}",
                 description=f"{config.prefix}: metering key of client {client.name}",
             )
             plan.add_api_key(key)
             keys[client.name] = key
+            self.usage_plans[client.name] = plan
         return keys
 
     def _add_firewall(

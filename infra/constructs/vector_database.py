@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs._iam import service_role
 from infra.constructs._logs import encrypted_log_group
 from infra.constructs.network import ISOLATED, PRIVATE
 from infra.nag import AWS_SOLUTIONS, acknowledge, all_packs
@@ -59,6 +62,8 @@ class VectorDatabase(Construct):
                 "log_min_duration_statement": "1000",
                 "log_connections": "1",
                 "log_disconnections": "1",
+                # kB: HNSW index builds run in memory up to this size, then spill (slowly).
+                "maintenance_work_mem": str(db.maintenance_work_mem_mb * 1024),
             },
         )
         identifier = f"{config.prefix}-postgres"
@@ -114,6 +119,11 @@ class VectorDatabase(Construct):
         )
         for log_group in log_groups:
             self.instance.node.add_dependency(log_group)
+        if db.stopped:
+            # Read by infra/cost.py: a stopped instance bills storage only (idle state).
+            self.instance.node.default_child.cfn_options.metadata = {"BeaconStopped": True}
+            self._keep_stopped(config, identifier)
+        self.replica = self._read_replica(config, vpc, key) if db.read_replica else None
         assert self.instance.secret is not None
         self.master_secret: secretsmanager.ISecret = self.instance.secret
         app_secret = rds.DatabaseSecret(
@@ -147,7 +157,142 @@ class VectorDatabase(Construct):
             )
             for name, secret in (("Master", self.master_secret), ("App", self.app_secret))
         ]
+        self.proxy = self._proxy(config, vpc, key) if db.proxy else None
         self._protect(config, key)
+
+    def _read_replica(
+        self, config: EnvironmentConfig, vpc: ec2.IVpc, key: kms.IKey
+    ) -> rds.DatabaseInstanceReadReplica:
+        """A same-size replica in the other AZ for the read path (similarity queries)."""
+        replica = rds.DatabaseInstanceReadReplica(
+            self,
+            "ReadReplica",
+            source_database_instance=self.instance,
+            instance_identifier=f"{config.prefix}-postgres-read",
+            instance_type=ec2.InstanceType(config.database.instance_class),
+            vpc=vpc,
+            vpc_subnets=ISOLATED,
+            security_groups=[self.security_group],
+            port=self.port,
+            # No StorageEncrypted/KmsKeyId: a replica inherits the primary's (and CloudFormation
+            # rejects them next to SourceDBInstanceIdentifier).
+            publicly_accessible=False,
+            iam_authentication=True,
+            auto_minor_version_upgrade=True,
+            deletion_protection=config.database.deletion_protection,
+            removal_policy=RemovalPolicy.DESTROY,
+            monitoring_interval=Duration.seconds(60),
+            ca_certificate=rds.CaCertificate.RDS_CA_RSA2048_G1,
+        )
+        acknowledge(
+            replica,
+            [
+                f"{AWS_SOLUTIONS}-RDS3",
+                f"{AWS_SOLUTIONS}-RDS10",
+                f"{AWS_SOLUTIONS}-RDS11",
+                *all_packs("RDSMultiAZSupport"),
+                *all_packs("RDSInstanceDeletionProtectionEnabled"),
+                *all_packs("RDSInBackupPlan"),
+                *all_packs("RDSLoggingEnabled"),
+                *all_packs("RDSStorageEncrypted"),
+                f"{AWS_SOLUTIONS}-RDS2",
+                f"{AWS_SOLUTIONS}-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "service-role/AmazonRDSEnhancedMonitoringRole]",
+            ],
+            "A read replica is a disposable copy of the primary: it is rebuilt from the primary, "
+            "not restored, so backups, Multi-AZ and deletion protection belong to the primary; "
+            "it inherits the primary's port, log settings and KMS storage encryption.",
+        )
+        return replica
+
+    def _proxy(self, config: EnvironmentConfig, vpc: ec2.IVpc, key: kms.IKey) -> rds.DatabaseProxy:
+        """RDS Proxy for connection fan-out (tasks x workers x pool size), TLS required."""
+        # Our own role with one managed policy: CDK's grants would put the role into the data
+        # key's policy, and the key -> role -> log group -> key chain is a dependency cycle.
+        role, _ = service_role(
+            self,
+            "ProxyRole",
+            assumed_by=iam.ServicePrincipal("rds.amazonaws.com"),
+            description=f"{config.prefix} RDS Proxy: reads the app user's secret",
+            policy_id="ProxyPolicy",
+            statements=[
+                iam.PolicyStatement(
+                    sid="AppSecret",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[self.app_secret.secret_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="AppSecretKey",
+                    actions=["kms:Decrypt"],
+                    resources=[key.key_arn],
+                    conditions={
+                        "StringEquals": {
+                            "kms:ViaService": f"secretsmanager.{config.region}.amazonaws.com"
+                        }
+                    },
+                ),
+            ],
+        )
+        proxy = rds.DatabaseProxy(
+            self,
+            "Proxy",
+            proxy_target=rds.ProxyTarget.from_instance(self.instance),
+            secrets=[self.app_secret],
+            role=role.without_policy_updates(),
+            vpc=vpc,
+            vpc_subnets=ISOLATED,
+            security_groups=[self.security_group],
+            require_tls=True,
+            iam_auth=False,
+            db_proxy_name=f"{config.prefix}-postgres",
+            debug_logging=False,
+        )
+        # CDK's tags reach the target group, which CloudFormation's schema gives no Tags.
+        target_group = proxy.node.find_child("ProxyTargetGroup")
+        target_group.add_property_deletion_override("Tags")  # type: ignore[attr-defined]
+        acknowledge(
+            self.security_group,
+            [*all_packs("EC2RestrictedCommonPorts"), *all_packs("EC2RestrictedSSH")],
+            "With RDS Proxy on, the database group admits its own members on the database port "
+            "(proxy to instance); the source is that group, never an address range.",
+        )
+        return proxy
+
+    def _keep_stopped(self, config: EnvironmentConfig, identifier: str) -> None:
+        """Stop the instance every morning: RDS starts a stopped instance again after 7 days."""
+        stack = Stack.of(self)
+        instance_arn = stack.format_arn(
+            service="rds",
+            resource="db",
+            resource_name=identifier,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role, _ = service_role(
+            self,
+            "KeepStoppedRole",
+            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
+            description=f"{config.prefix}: stops the idle database (make idle)",
+            policy_id="KeepStoppedPolicy",
+            statements=[
+                iam.PolicyStatement(
+                    sid="StopDatabase", actions=["rds:StopDBInstance"], resources=[instance_arn]
+                )
+            ],
+        )
+        scheduler.CfnSchedule(
+            self,
+            "KeepStopped",
+            name=f"{config.prefix}-keep-database-stopped",
+            description="Idle state: stop the database again after RDS's automatic restart",
+            schedule_expression="cron(0 6 * * ? *)",
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn="arn:aws:scheduler:::aws-sdk:rds:stopDBInstance",
+                role_arn=role.role_arn,
+                input=stack.to_json_string({"DbInstanceIdentifier": identifier}),
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(maximum_retry_attempts=0),
+            ),
+        )
 
     def allow_from(self, peer: ec2.SecurityGroup, description: str) -> None:
         """Open the database port to one security group (and nothing else).

@@ -11,6 +11,7 @@ from infra.constructs.network import Network
 from infra.constructs.orchestration import Orchestration
 from infra.constructs.processing_jobs import ProcessingJobs
 from infra.constructs.service_images import ServiceImages
+from infra.constructs.studio_domain import StudioDomain
 from infra.retention import stateful_removal
 from infra.stacks.data_stack import DataStack
 
@@ -42,15 +43,28 @@ class MlStack(Stack):
             tracking=self.tracking,
         )
         data.database.allow_from(self.processing.security_group, "processing jobs")
-        self.orchestration = Orchestration(
-            self,
-            "Airflow",
-            config=config,
-            network=network,
-            key=data.key,
-            processing=self.processing,
-            tracking=self.tracking,
-            serving_image_uri=self.images.serving.image_uri,
-            db_secret_arn=data.database.app_secret.secret_arn,
-            removal_policy=stateful_removal(config),
-        )
+        # Left out in the idle state (config switch orchestration.enabled, `make idle`).
+        self.orchestration: Orchestration | None = None
+        if config.orchestration.enabled:
+            self.orchestration = Orchestration(
+                self,
+                "Airflow",
+                config=config,
+                network=network,
+                key=data.key,
+                processing=self.processing,
+                tracking=self.tracking,
+                serving_image_uri=self.images.serving.image_uri,
+                db_secret_arn=data.database.app_secret.secret_arn,
+                removal_policy=stateful_removal(config),
+            )
+        self.studio: StudioDomain | None = None
+        if config.studio_domain:
+            self.studio = StudioDomain(
+                self,
+                "Studio",
+                config=config,
+                vpc=network.vpc,
+                key=data.key,
+                tracking=self.tracking,
+            )

@@ -27,7 +27,7 @@ class ServingSettings(EmbeddingSettings, MlflowSettingsMixin):
         ge=1,
         le=32,
         description="API worker processes `beacon serve` runs (each loads the encoder and "
-        "models); the container image runs one per task and scales by tasks.",
+        "models); on Fargate the CDK app sets one per vCPU of the task.",
     )
     answer_backend: Literal["extractive", "bedrock"] = Field(
         "extractive",

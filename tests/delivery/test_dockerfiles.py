@@ -98,7 +98,9 @@ def test_serving_image_has_a_healthcheck_on_the_api_port() -> None:
     (check,) = [rest for k, rest in final if k == "HEALTHCHECK"]
     assert "http://127.0.0.1:8000/health" in check
     assert ("EXPOSE", "8000") in final
-    assert any(k == "CMD" and "uvicorn" in rest for k, rest in final)
+    # `beacon serve` reads BEACON_WORKERS (one uvicorn worker per vCPU, set by the CDK app);
+    # a bare `uvicorn` CMD would ignore it and run one worker per task.
+    assert ("CMD", '["beacon", "serve"]') in final
 
 
 @pytest.mark.parametrize("name", ["serving.Dockerfile", "processing.Dockerfile"])

@@ -51,15 +51,18 @@ def example_config(name: str) -> Any:
     return get_config(name, operator_values=load_operator_values(EXAMPLE, name))
 
 
-def build(name: str, outdir: Path) -> BuiltEnvironment:
-    """Synthesize one environment without the nag plugins (tests run the packs themselves)."""
+def build(name: str, outdir: Path, config: Any = None) -> BuiltEnvironment:
+    """Synthesize one environment without the nag plugins (tests run the packs themselves).
+
+    `config` replaces the environment's example config (e.g. with optional switches on).
+    """
     from aws_cdk import App
 
     from infra.app_builder import build_app
     from infra.cdk_context import context_for
 
     app = App(context=context_for(name), outdir=str(outdir))
-    _, stacks = build_app(example_config(name), app=app, with_nag=False)
+    _, stacks = build_app(config or example_config(name), app=app, with_nag=False)
     app.synth()
     templates = {
         path.name.removesuffix(".template.json"): json.loads(path.read_text())

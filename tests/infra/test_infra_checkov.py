@@ -3,11 +3,13 @@ without a reason in infra/checkov_skips.py, and no reason left that matches noth
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-from infra_support import ENVIRONMENTS, BuiltEnvironment
+from infra_support import ENVIRONMENTS, BuiltEnvironment, build, example_config
 
 from infra.checkov_skips import SKIPS, scan, skip_for
 
@@ -28,10 +30,31 @@ def checkov() -> Path:
     return CHECKOV
 
 
+def switches_on() -> Any:
+    """prod with every optional switch on: read replica, RDS Proxy, Studio domain."""
+    base = example_config("prod")
+    return dataclasses.replace(
+        base,
+        studio_domain=True,
+        database=dataclasses.replace(base.database, read_replica=True, proxy=True),
+    )
+
+
 @pytest.fixture(scope="module")
-def scans(checkov: Path, built: dict[str, BuiltEnvironment]) -> dict[str, dict]:
-    # One checkov run over the three environments: its start-up dominates the cost.
-    return {"all": scan(checkov, *(built[name].outdir for name in ENVIRONMENTS))}
+def scans(
+    checkov: Path, built: dict[str, BuiltEnvironment], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict]:
+    # One checkov run over the three environments: its start-up dominates the cost. The
+    # switches are off by default, so prod with them on is scanned too (their data stack only).
+    switches = build("prod", tmp_path_factory.mktemp("switches"), switches_on())
+    changed = tmp_path_factory.mktemp("switches-changed")
+    for stack in ("Data", "Ml"):
+        name = f"Beacon-prod-{stack}.template.json"
+        (changed / name).write_text((switches.outdir / name).read_text())
+    return {
+        "all": scan(checkov, *(built[name].outdir for name in ENVIRONMENTS)),
+        "switches": scan(checkov, changed),
+    }
 
 
 @pytest.mark.slow
@@ -40,6 +63,7 @@ def test_checkov_finds_nothing_unexplained(scans: dict[str, dict]) -> None:
     passed = int(result["passed"][0]["count"])
     assert passed > 300 * len(ENVIRONMENTS), "checkov scanned too little to mean anything"
     assert result["unexplained"] == []
+    assert scans["switches"]["unexplained"] == []
 
 
 @pytest.mark.slow

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from infra_support import BuiltEnvironment, as_list, function_by_handler, statements
+from infra_support import (
+    BuiltEnvironment,
+    as_list,
+    example_config,
+    function_by_handler,
+    statements,
+)
 
 from infra.config import ENVIRONMENTS
 
@@ -174,8 +180,10 @@ def test_api_gateway_has_waf_keys_throttling_and_access_logs(env: BuiltEnvironme
     methods = env.resources("AWS::ApiGateway::Method", "Serving").values()
     assert methods and all(m["Properties"]["ApiKeyRequired"] for m in methods)
     assert all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in methods)
-    plan = env.one("AWS::ApiGateway::UsagePlan", "Serving")["Properties"]
-    assert plan["Quota"]["Period"] == "DAY"
+    plans = env.resources("AWS::ApiGateway::UsagePlan", "Serving").values()
+    # One plan per client (its own quota and throttle).
+    assert len(plans) == len(example_config(env.name).serving.clients)
+    assert all(p["Properties"]["Quota"]["Period"] == "DAY" for p in plans)
     acl = env.one("AWS::WAFv2::WebACL", "Serving")["Properties"]
     groups = {
         r["Statement"]["ManagedRuleGroupStatement"]["Name"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from infra_support import BuiltEnvironment, as_list, function_by_handler, statements
+from infra_support import ENVIRONMENTS, BuiltEnvironment, as_list, function_by_handler, statements
+
+from infra.config import ENVIRONMENTS as ENVIRONMENT_CONFIGS
 
 
 def test_vpc_spans_two_named_azs_with_three_subnet_tiers(env: BuiltEnvironment) -> None:
@@ -21,15 +23,22 @@ def test_vpc_spans_two_named_azs_with_three_subnet_tiers(env: BuiltEnvironment) 
 
 
 def test_nat_gateways_follow_the_environment(built: dict[str, BuiltEnvironment]) -> None:
-    counts = {n: len(built[n].resources("AWS::EC2::NatGateway")) for n in ("dev", "prod")}
-    assert counts == {"dev": 1, "prod": 2}
+    counts = {n: len(built[n].resources("AWS::EC2::NatGateway")) for n in ENVIRONMENTS}
+    # dev: one NAT instance instead of a gateway (config nat="instance", docs/cost.md).
+    assert counts == {"dev": 0, "staging": 1, "prod": 2}
+    assert len(built["dev"].resources("AWS::EC2::Instance", "Network")) == 1
 
 
 def test_endpoints_and_flow_logs(env: BuiltEnvironment) -> None:
     endpoints = env.resources("AWS::EC2::VPCEndpoint", "Network").values()
     services = {json.dumps(e["Properties"]["ServiceName"]) for e in endpoints}
-    for name in ("s3", "ecr.api", "ecr.dkr", "logs", "secretsmanager", "sagemaker.api"):
+    interface = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "sagemaker.api")
+    # dev leaves the interface endpoints out (their traffic takes the NAT instance).
+    wanted = ("s3", *interface) if ENVIRONMENT_CONFIGS[env.name].interface_endpoints else ("s3",)
+    for name in wanted:
         assert any(f".{name}" in s for s in services), name
+    if not ENVIRONMENT_CONFIGS[env.name].interface_endpoints:
+        assert not any(f".{name}" in s for s in services for name in interface)
     flow = env.one("AWS::EC2::FlowLog", "Network")["Properties"]
     assert flow["ResourceType"] == "VPC" and flow["TrafficType"] == "ALL"
     assert flow["LogDestinationType"] == "cloud-watch-logs"

@@ -110,6 +110,9 @@ def test_aws_mode_starts_valid_processing_jobs_from_the_cdk_values(
     mwaa_options: dict[str, Any], tmp_path: Path
 ) -> None:
     values = {k.removeprefix("beacon."): resolve(v) for k, v in mwaa_options.items()}
+    # Dev runs one instance of each; a prod-like count shows the DAGs pass the config through.
+    assert (values["refresh_instance_count"], values["hpo_instance_count"]) == ("1", "1")
+    values.update(refresh_instance_count="4", hpo_instance_count="2")
     env = {f"AIRFLOW__BEACON__{k.upper()}": v for k, v in values.items()}
     done = run_airflow(["render", "--logical-date", "2026-11-22T03:00:00"], tmp_path, **env)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -126,7 +129,12 @@ def test_aws_mode_starts_valid_processing_jobs_from_the_cdk_values(
             entrypoint = config["AppSpecification"]["ContainerEntrypoint"]
             assert entrypoint[0] == "beacon" and "" not in entrypoint
             assert config["RoleArn"] == values["processing_role_arn"]
-            assert config["ProcessingResources"]["ClusterConfig"]["InstanceType"] == "ml.t3.large"
+            cluster = config["ProcessingResources"]["ClusterConfig"]
+            assert cluster["InstanceType"] == "ml.t3.large"
+            # Instance storage under the environment's data key (#15), not an AWS-managed key.
+            assert cluster["VolumeKmsKeyId"] == values["processing_volume_kms_key_id"]
+            expected_count = {"refresh": 4, "train_hpo": 2}.get(task_id, 1)
+            assert cluster["InstanceCount"] == expected_count, f"{dag_id}.{task_id}"
             assert config["NetworkConfig"]["VpcConfig"]["Subnets"] == json.loads(
                 values["processing_subnet_ids"]
             )

@@ -143,8 +143,21 @@ def job_name(prefix: str, task_id: str, partition: str) -> str:
 def processing_config(
     task_id: str, arguments: Sequence[str], *, max_runtime: timedelta, instances: int = 1
 ) -> dict[str, Any]:
-    """CreateProcessingJob request for one `beacon` command (templated by Airflow)."""
+    """CreateProcessingJob request for one `beacon` command (templated by Airflow).
+
+    `instances` (from the environment config, e.g. `beacon.refresh_instance_count`) runs the
+    command on that many instances; each reads its place from SageMaker's resource config.
+    """
     environment = dict(settings.json_option("processing_environment"))
+    cluster: dict[str, Any] = {
+        "InstanceCount": instances,
+        "InstanceType": settings.required("processing_instance_type"),
+        "VolumeSizeInGB": PROCESSING_VOLUME_GB,
+    }
+    # The ML storage volume under the environment's data key, not an AWS-managed one.
+    volume_key = settings.option("processing_volume_kms_key_id")
+    if volume_key:
+        cluster["VolumeKmsKeyId"] = volume_key
     # Training and promotion log to the managed MLflow app the CDK app created.
     environment["BEACON_MLFLOW_TRACKING_URI"] = settings.required("mlflow_tracking_uri")
     prefix = settings.required("processing_job_name_prefix")
@@ -155,13 +168,7 @@ def processing_config(
             "ImageUri": settings.required("processing_image_uri"),
             "ContainerEntrypoint": ["beacon", *arguments],
         },
-        "ProcessingResources": {
-            "ClusterConfig": {
-                "InstanceCount": instances,
-                "InstanceType": settings.required("processing_instance_type"),
-                "VolumeSizeInGB": PROCESSING_VOLUME_GB,
-            }
-        },
+        "ProcessingResources": {"ClusterConfig": cluster},
         "StoppingCondition": {"MaxRuntimeInSeconds": int(max_runtime.total_seconds())},
         "RoleArn": settings.required("processing_role_arn"),
         "NetworkConfig": {
