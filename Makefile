@@ -82,10 +82,10 @@ delivery-role: venv tools ## Deploy ENV's GitHub OIDC deploy role once (GITHUB_R
 		$(if $(GITHUB_OIDC_PROVIDER_ARN),-c github_oidc_provider_arn=$(GITHUB_OIDC_PROVIDER_ARN)) \
 		--output cdk.out/$(ENV)-delivery
 
-bench-embeddings: venv ## torch vs ONNX side by side: refresh rate, query p50/p95, /recommend_jobs, recall
+bench-embeddings: venv ## torch vs ONNX side by side: refresh rate, query p50/p95, /v1/recommend_jobs, recall
 	$(PY) -m bench.bench_embeddings
 
-bench-predict: venv ## /predict/readmission latency and throughput vs `mlflow models serve`, same model
+bench-predict: venv ## /v1/predict/readmission latency and throughput vs `mlflow models serve`, same model
 	$(PY) -m bench.bench_predict
 
 bench-drift: venv ## One drift check on 20,000 rows x 50 columns; prediction-logging cost per request

@@ -70,7 +70,7 @@ def _metric(client: TestClient, outcome: str) -> float:
 
 def test_predictions_are_logged_de_identified(api, log_db, champion):
     records = _records(ROWS)
-    response = api.post("/predict/readmission", json={"records": records})
+    response = api.post("/v1/predict/readmission", json={"records": records})
     assert response.status_code == 200, response.text
     served = [p["probability"] for p in response.json()["predictions"]]
 
@@ -86,7 +86,7 @@ def test_predictions_are_logged_de_identified(api, log_db, champion):
 
 def test_live_check_reads_the_logged_predictions(api, log_db, drift_settings, tmp_path: Path):
     if len(_logged(log_db)) < ROWS:  # run alone: log some traffic first
-        api.post("/predict/readmission", json={"records": _records(ROWS)})
+        api.post("/v1/predict/readmission", json={"records": _records(ROWS)})
         _wait_for_rows(log_db, ROWS)
     out = tmp_path / "live"
     result = CliRunner().invoke(
@@ -111,7 +111,7 @@ def test_a_database_outage_drops_log_rows_but_never_fails_requests(api):
     before = _metric(api, "dropped_database_error")
     try:
         for _ in range(3):
-            response = api.post("/predict/readmission", json={"records": _records(20)})
+            response = api.post("/v1/predict/readmission", json={"records": _records(20)})
             assert response.status_code == 200, response.text
     finally:
         context.prediction_log.close()  # flushes: the writes fail and are counted
@@ -149,7 +149,7 @@ def test_live_check_without_enough_traffic_is_skipped_not_failed(drift_settings,
 
 def test_live_window_ends_at_until(api, log_db, drift_settings, tmp_path: Path):
     if len(_logged(log_db)) < ROWS:
-        api.post("/predict/readmission", json={"records": _records(ROWS)})
+        api.post("/v1/predict/readmission", json={"records": _records(ROWS)})
         _wait_for_rows(log_db, ROWS)
     out = tmp_path / "past"
     result = CliRunner().invoke(
