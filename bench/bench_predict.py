@@ -336,7 +336,9 @@ def main() -> None:
             sample = records[:50]
             got_b = beacon_probabilities(
                 httpx.post(
-                    f"{beacon.base_url}/v1/predict/readmission", json=beacon_body(sample), timeout=30
+                    f"{beacon.base_url}/v1/predict/readmission",
+                    json=beacon_body(sample),
+                    timeout=30,
                 ).json()
             )
             got_m = mlflow_probabilities(
@@ -354,7 +356,9 @@ def main() -> None:
                 "load_average_at_start": os.getloadavg(),
             }
             print("measuring beacon", flush=True)
-            figures["beacon"] = measure(beacon, "/v1/predict/readmission", beacon_body, records, args)
+            figures["beacon"] = measure(
+                beacon, "/v1/predict/readmission", beacon_body, records, args
+            )
             for key, server in mlflows.items():
                 print(f"measuring {server.name} (mlflow models serve)", flush=True)
                 figures[key] = measure(server, "/invocations", mlflow_body, records, args)

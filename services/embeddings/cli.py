@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,14 @@ from services.embeddings.settings import EmbeddingSettings
 app = typer.Typer(help="Embeddings: refresh document vectors in pgvector.", no_args_is_help=True)
 # The post-refresh gate lives in its own module; pipelines run it after every refresh.
 app.command("check")(check_command)
+
+
+class DocumentKind(StrEnum):
+    """Kinds of document the refresh embeds (choices listed by --help)."""
+
+    postings = "postings"
+    resumes = "resumes"
+
 
 SOURCE_HELP = (
     "A postings or resumes file (CSV/JSONL, optionally .gz), a folder of them, or an s3:// URI "
@@ -66,8 +75,8 @@ def refresh_command(
         list[str] | None, typer.Option("--source", "-s", help=SOURCE_HELP, show_default=False)
     ] = None,
     kind: Annotated[
-        list[str] | None,
-        typer.Option(help="Only refresh these kinds (postings, resumes). Default: all."),
+        list[DocumentKind] | None,
+        typer.Option(help="Only refresh these kinds (repeat the option). Default: all."),
     ] = None,
     upsert_only: Annotated[
         bool, typer.Option(help="Keep documents that are missing from --source files.")
@@ -91,7 +100,11 @@ def refresh_command(
             _load_source(db, settings, uri, replace=not upsert_only, missing_ok=missing_ok)
         encoder = get_encoder(settings)
         stats = refresh_embeddings(
-            db, encoder, settings, kinds=kind or ("postings", "resumes"), progress=RefreshProgress()
+            db,
+            encoder,
+            settings,
+            kinds=[k.value for k in kind or DocumentKind],
+            progress=RefreshProgress(),
         )
     # Freshness alerts and the ops page read this marker (age of the last successful refresh).
     record_success(

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from services.core.database import Database
-from services.core.errors import BeaconError
+from services.core.errors import Conflict
 from services.recommender.algorithms import ALGORITHMS, EventsModel
 from services.recommender.catalogue import Catalogue, CatalogueCache
 from services.recommender.gates import empty_list_failure
@@ -30,7 +30,7 @@ from services.training.registry import mlflow_tracking_uri
 log = logging.getLogger(__name__)
 
 
-class RetrainRunning(BeaconError):
+class RetrainRunning(Conflict):
     """A retraining job is already running in this API process (HTTP 409)."""
 
 

@@ -6,6 +6,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,14 @@ DATA_HELP = (
     "Diabetes 130-US hospitals data. Default: generated data (BEACON_READMISSION_ROWS rows)."
 )
 GATE_FAILED = 1  # exit code when a gate says no (errors exit with 2)
+
+
+class Stage(StrEnum):
+    """Stages `train readmission --stop-after` can end after (services.training.train.STAGES)."""
+
+    validate = "validate"
+    train = "train"
+    register = "register"
 
 
 def _settings(**overrides):
@@ -113,7 +122,7 @@ def train_readmission_command(
         ),
     ] = None,
     stop_after: Annotated[
-        str | None,
+        Stage | None,
         typer.Option(
             help="End after this stage: validate (data gate), train (search, refit, test "
             "scores), register (performance gate, challenger). Pipelines run one stage per "
@@ -128,10 +137,7 @@ def train_readmission_command(
     """
     from services.core.database import resolve_database_url
     from services.training.families import parse_families
-    from services.training.train import STAGES, load_data, new_run_id, train_readmission
-
-    if stop_after is not None and stop_after not in STAGES:
-        raise InputError(f"--stop-after must be one of: {', '.join(STAGES)}")
+    from services.training.train import load_data, new_run_id, train_readmission
 
     settings = _settings()
     chosen = parse_families(families) if families else parse_families(settings.hpo_families)
@@ -150,7 +156,7 @@ def train_readmission_command(
             trials=trials,
             say=typer.echo,
             on_trial=_trial_printer,
-            stop_after=stop_after,
+            stop_after=stop_after.value if stop_after is not None else None,
         )
     if outcome.families:
         typer.echo("\nROC AUC on the test split, best model per family:")

@@ -1,4 +1,4 @@
-"""POST /v1/job_qa with the Bedrock answerer, stubbed with botocore's Stubber (AWS is never called)."""
+"""POST /v1/job_qa with the Bedrock answerer, stubbed with botocore's Stubber (no AWS call)."""
 
 from __future__ import annotations
 

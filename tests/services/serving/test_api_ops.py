@@ -48,7 +48,9 @@ def test_metrics_count_requests_per_route_and_status(client, jobs_corpus):
     client.get("/no/such/path")
     text = client.get("/metrics").text
     assert 'beacon_http_requests_total{method="GET",route="/health",status="200"}' in text
-    assert 'beacon_http_requests_total{method="POST",route="/v1/recommend_jobs",status="404"}' in text
+    assert (
+        'beacon_http_requests_total{method="POST",route="/v1/recommend_jobs",status="404"}' in text
+    )
     assert 'beacon_http_requests_total{method="GET",route="unmatched",status="404"}' in text
     assert (
         'beacon_http_request_duration_seconds_bucket{le="0.5",method="GET",route="/health",'
@@ -64,7 +66,9 @@ def test_metrics_count_requests_per_route_and_status(client, jobs_corpus):
 def test_openapi_docs(client):
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/v1/recommend_jobs", "/v1/job_qa", "/v1/classify_match", "/health", "/ready"} <= set(paths)
+    assert {"/v1/recommend_jobs", "/v1/job_qa", "/v1/classify_match", "/health", "/ready"} <= set(
+        paths
+    )
 
 
 def test_one_json_access_log_line_per_request_without_bodies(client, caplog):

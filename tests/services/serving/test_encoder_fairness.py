@@ -87,4 +87,6 @@ def test_a_saturated_encoder_answers_503_with_retry_after(serving_settings, corp
         assert "busy" in response.json()["detail"]
         assert "nurse" not in response.text
     with TestClient(app) as client:  # freed: the same request succeeds
-        assert client.post("/v1/recommend_jobs", json={"text": "registered nurse"}).status_code == 200
+        assert (
+            client.post("/v1/recommend_jobs", json={"text": "registered nurse"}).status_code == 200
+        )
