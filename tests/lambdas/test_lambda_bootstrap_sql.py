@@ -102,7 +102,7 @@ def test_run_reads_both_secrets_and_bootstraps_the_app_database_as_the_master(
     assert [(c["user"], c["dbname"]) for c in connected] == [(owner, dbname)]
     assert result["AppUsername"] == role
     assert result["AppliedMigrations"].split(",")[:2] == ["0001_extensions", "0002_jobs"]
-    with psycopg.connect(url, autocommit=True) as conn:
+    with real_connect(url, autocommit=True) as conn:
         tables_owner = conn.execute(
             "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
         ).fetchall()
@@ -112,6 +112,6 @@ def test_run_reads_both_secrets_and_bootstraps_the_app_database_as_the_master(
         ).fetchall()
         assert any(r == owner and f"{role}=arwd" in acl for r, acl in default_acl)
     assert bootstrap_handler.run(settings, client)["AppliedMigrations"] == "none"  # idempotent
-    with psycopg.connect(url, autocommit=True) as conn:
+    with real_connect(url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
         conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
