@@ -125,12 +125,13 @@ def test_a_full_queue_drops_and_counts_without_blocking(api):
     dead = Database("postgresql://beacon@127.0.0.1:9/none", min_size=0, timeout=1.0)
     log = PredictionLog(dead, context.metrics, max_queue=100, flush_seconds=30)
     before = _metric(api, "dropped_queue_full")
-    started = time.perf_counter()
     for _ in range(150):  # the writer waits 30 s to batch: the queue (100 items) fills up
         log.record("readmission", "1", [{"age": "[70-80)"}], np.array([0.5]))
-    elapsed = time.perf_counter() - started
+    # Enqueueing never waits for the writer: a blocking record() would have waited for room
+    # instead of dropping, and the writer (still inside its 30 s batch window) took nothing.
+    # (How long enqueueing takes is a figure of bench/bench_generators.py, not a test.)
     assert _metric(api, "dropped_queue_full") - before == 50
-    assert elapsed < 1.0  # enqueueing never waits for the writer
+    assert log._queue.full()
     log.close()
     dead.close()
 
