@@ -49,10 +49,10 @@ def test_a_text_encodes_the_same_alone_or_among_others(encoder):
     np.testing.assert_array_equal(alone, together)
 
 
-def wait_until(predicate, timeout: float = 5.0) -> bool:
-    """Poll `predicate` until it holds (True) or `timeout` seconds pass (False)."""
+def wait_for_waiters(slots: EncodeSlots, count: int, timeout: float = 5.0) -> bool:
+    """Poll until `count` batches wait for a slot (True) or `timeout` seconds pass (False)."""
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while len(slots._waiting) != count:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.001)
@@ -82,7 +82,7 @@ def test_the_cheapest_waiter_gets_the_next_slot():
         waiters.append(threading.Thread(target=wait_for_slot, args=(name, cost)))
         waiters[-1].start()
         # Arrival order: each waiter is queued before the next one starts.
-        assert wait_until(lambda n=len(waiters): len(slots._waiting) == n)
+        assert wait_for_waiters(slots, len(waiters))
     release.set()
     for thread in (holder, *waiters):
         thread.join(5)
