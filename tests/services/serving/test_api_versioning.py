@@ -102,3 +102,13 @@ def test_errors_that_could_name_internals_say_a_fixed_detail() -> None:
     assert Unauthenticated("x", challenge="X-Beacon-Client").headers == {
         "WWW-Authenticate": "X-Beacon-Client"
     }
+
+
+def test_every_success_response_has_a_schema(client: TestClient) -> None:
+    for path, operations in client.app.openapi()["paths"].items():
+        for method, operation in operations.items():
+            for code, response in operation["responses"].items():
+                if not code.startswith("2") or code == "204" or path == "/metrics":
+                    continue
+                schema = response["content"]["application/json"]["schema"]
+                assert "$ref" in schema, (method, path, code)
