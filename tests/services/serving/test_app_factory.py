@@ -7,7 +7,6 @@ closes what it opened at shutdown.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from collections.abc import Iterator
@@ -43,25 +42,23 @@ def empty_database(pg_admin_url: str) -> Iterator[str]:
 @pytest.fixture
 def environment(
     empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[io.StringIO]:
-    """Environment settings only, as in the image; yields what the app logs to stderr."""
+) -> Iterator[None]:
+    """Environment settings only, as in the image; logging is restored afterwards."""
     monkeypatch.setenv("DATABASE_URL", empty_database)
     monkeypatch.setenv("BEACON_HOME", str(tmp_path))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv("BEACON_ENV", "test")
     monkeypatch.setenv("BEACON_LOG_FORMAT", "json")
-    stderr = io.StringIO()
-    monkeypatch.setattr("sys.stderr", stderr)
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     get_serving_settings.cache_clear()
-    yield stderr
+    yield
     get_serving_settings.cache_clear()
     root.handlers[:], root.level = handlers, level
 
 
 def test_create_app_with_nothing_injected_opens_migrates_serves_and_closes(
-    environment: io.StringIO, empty_database: str
+    environment: None, empty_database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert pending_migrations(empty_database)  # nothing applied yet
     app = create_app()
@@ -77,6 +74,8 @@ def test_create_app_with_nothing_injected_opens_migrates_serves_and_closes(
         pool = context.db.pool
     assert pool.closed
     assert context.owned == []
-    lines = [json.loads(line) for line in environment.getvalue().splitlines() if line]
+    # create_app() configured JSON logging on stderr from the settings.
+    err = capsys.readouterr().err
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     ready_line = next(line for line in lines if line["message"] == "api ready to serve")
     assert ready_line["env"] == "test" and ready_line["model"] == context.encoder.identity
