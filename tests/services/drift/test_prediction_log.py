@@ -128,10 +128,9 @@ def test_a_full_queue_drops_and_counts_without_blocking(api):
     for _ in range(150):  # the writer waits 30 s to batch: the queue (100 items) fills up
         log.record("readmission", "1", [{"age": "[70-80)"}], np.array([0.5]))
     # Enqueueing never waits for the writer: a blocking record() would have waited for room
-    # instead of dropping, and the writer (still inside its 30 s batch window) took nothing.
+    # instead of dropping (the writer sits in its 30 s batch window, so no room comes).
     # (How long enqueueing takes is a figure of bench/bench_generators.py, not a test.)
     assert _metric(api, "dropped_queue_full") - before == 50
-    assert log._queue.full()
     log.close()
     dead.close()
 
