@@ -14,8 +14,8 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 NODE_TOOLS := tools/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint lint-imports format bench-embeddings bench-predict bench-recommendations clean tools \
-	bench-drift simulate bench-exports bench-scale \
+.PHONY: help venv demo test lint lint-imports format bench-embeddings bench-predict bench-lambda \
+	bench-generators bench-recommendations clean tools bench-drift simulate bench-exports bench-scale \
 	lint-docker lint-workflows docker-constraints publish-assets deploy-ci delivery-role
 
 help: ## Show the targets
@@ -86,11 +86,17 @@ delivery-role: venv tools ## Deploy ENV's GitHub OIDC deploy role once (GITHUB_R
 		$(if $(GITHUB_OIDC_PROVIDER_ARN),-c github_oidc_provider_arn=$(GITHUB_OIDC_PROVIDER_ARN)) \
 		--output cdk.out/$(ENV)-delivery
 
-bench-embeddings: venv ## torch vs ONNX side by side: refresh rate, query p50/p95, /recommend_jobs, recall
+bench-embeddings: venv ## torch vs ONNX side by side: refresh rate, query p50/p95, /v1/recommend_jobs, recall
 	$(PY) -m bench.bench_embeddings
 
-bench-predict: venv ## /predict/readmission latency and throughput vs `mlflow models serve`, same model
+bench-predict: venv ## /v1/predict/readmission latency and throughput vs `mlflow models serve`, same model
 	$(PY) -m bench.bench_predict
+
+bench-lambda: venv ## Warm p50/p95 of by-id /v1/recommend_jobs through the Lambda handler vs a lifespan per call
+	$(PY) -m bench.bench_lambda
+
+bench-generators: venv ## Seconds for the sample corpus and 100,000 encounters; prediction-log enqueue time
+	$(PY) -m bench.bench_generators
 
 bench-drift: venv ## One drift check on 20,000 rows x 50 columns; prediction-logging cost per request
 	$(PY) -m bench.bench_drift

@@ -3,7 +3,7 @@
 `--parts check` times `check_drift` (scoring + Evidently's data-drift preset + score drift +
 classification preset) and the report files on 20,000 current vs 20,000 reference rows.
 `--parts logging` serves one champion twice (BEACON_PREDICTION_LOG on and off, same home,
-same model) and measures /predict/readmission single-record latency in alternating rounds.
+same model) and measures /v1/predict/readmission single-record latency in alternating rounds.
 Works standalone in a temporary Beacon home. `python -m bench.bench_drift --help`.
 """
 
@@ -69,7 +69,7 @@ def bench_check(rows: int) -> dict[str, Any]:
 
 
 def bench_logging(requests: int, rounds: int) -> dict[str, Any]:
-    """p50/p95/p99 of /predict/readmission with the prediction log on and off."""
+    """p50/p95/p99 of /v1/predict/readmission with the prediction log on and off."""
     from services.training.readmission_data import generate_readmission
 
     with tempfile.TemporaryDirectory(prefix="beacon-bench-drift-") as tmp:
@@ -97,7 +97,7 @@ def bench_logging(requests: int, rounds: int) -> dict[str, Any]:
             for round_number in range(rounds):
                 for mode, server in servers.items():  # alternate: drift in load hits both
                     with httpx.Client(base_url=server.base_url, timeout=30) as client:
-                        figures = latency(client, "/predict/readmission", bodies, warmup=20)
+                        figures = latency(client, "/v1/predict/readmission", bodies, warmup=20)
                     timings[mode].append(figures["p95_ms"])
                     print(f"round {round_number + 1} {mode}: {figures}", flush=True)
             with httpx.Client(base_url=servers["log_on"].base_url) as client:

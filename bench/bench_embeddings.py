@@ -3,8 +3,8 @@
 Per backend: the bare encode rate on the corpus's own chunks, a full refresh (docs/s, chunks/s,
 share of its time in the model, rate as a share of the bare one) and query latency (short text
 and a 4,000-character resume). Then, with the default backend: an incremental refresh,
-/recommend_jobs p50/p95 over HTTP (short text, 4,000 characters, and short text while three
-clients send maximum-length /job_qa questions) and HNSW recall@10. Every figure also comes with
+/v1/recommend_jobs p50/p95 over HTTP (short text, 4,000 characters, and short text while three
+clients send maximum-length /v1/job_qa questions) and HNSW recall@10. Every figure also comes with
 the process CPU seconds it used, which stay meaningful on a machine loaded by others.
 Runs against its own embedded PostgreSQL in a temporary folder (or DATABASE_URL), so it never
 touches the demo's data. `python -m bench.bench_embeddings --help` lists the knobs.
@@ -214,8 +214,8 @@ def _p(timings: list[float]) -> dict:
 
 
 def bench_api(db: Database, settings: ServingSettings, corpus, requests: int) -> dict:
-    """/recommend_jobs over real HTTP: short text, 4,000 characters, and short text while three
-    clients send maximum-length /job_qa questions (no cache anywhere: every text is new)."""
+    """/v1/recommend_jobs over real HTTP: short text, 4,000 characters, and short text while three
+    clients send maximum-length /v1/job_qa questions (no cache anywhere: every text is new)."""
     encoder = TransformerEncoder(settings.model_copy(update={"embedding_cache_size": 0}))
     app = create_app(settings, database=db, encoder=encoder)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
@@ -229,10 +229,10 @@ def bench_api(db: Database, settings: ServingSettings, corpus, requests: int) ->
     try:
         with httpx.Client(base_url=base, timeout=60) as client:
             short = [{"text": f"{QUERIES[i % len(QUERIES)]} {i}"} for i in range(requests)]
-            _timed_posts(client, "/recommend_jobs", short[:20])  # warm-up
-            results["short_text"] = _p(_timed_posts(client, "/recommend_jobs", short))
+            _timed_posts(client, "/v1/recommend_jobs", short[:20])  # warm-up
+            results["short_text"] = _p(_timed_posts(client, "/v1/recommend_jobs", short))
             longs = [{"text": t} for t in long_texts(corpus, max(20, requests // 5))]
-            results["text_4000_chars"] = _p(_timed_posts(client, "/recommend_jobs", longs))
+            results["text_4000_chars"] = _p(_timed_posts(client, "/v1/recommend_jobs", longs))
             results["short_text_during_3_long_job_qa"] = _under_qa_load(base, client, requests)
     finally:
         server.should_exit = True
@@ -250,7 +250,7 @@ def _under_qa_load(base: str, client: httpx.Client, requests: int) -> dict:
         with httpx.Client(base_url=base, timeout=60) as qa:
             while not stop.is_set():
                 question = " ".join(rng.choice(words) for _ in range(200))[:999] + "?"
-                answered.append(qa.post("/job_qa", json={"question": question}).status_code)
+                answered.append(qa.post("/v1/job_qa", json={"question": question}).status_code)
 
     threads = [threading.Thread(target=long_questions, args=(s,)) for s in range(3)]
     for t in threads:
@@ -258,7 +258,7 @@ def _under_qa_load(base: str, client: httpx.Client, requests: int) -> dict:
     time.sleep(2)
     try:
         bodies = [{"text": f"{QUERIES[i % len(QUERIES)]} under load {i}"} for i in range(requests)]
-        out = _p(_timed_posts(client, "/recommend_jobs", bodies[: max(50, requests // 4)]))
+        out = _p(_timed_posts(client, "/v1/recommend_jobs", bodies[: max(50, requests // 4)]))
     finally:
         stop.set()
         for t in threads:

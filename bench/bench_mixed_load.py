@@ -1,4 +1,4 @@
-"""Mixed-load benchmark: 8 clients on by-id /recommend_jobs, single /predict/readmission and
+"""Mixed-load benchmark: 8 clients on by-id /v1/recommend_jobs, single /v1/predict/readmission and
 /v1/recommendations, against this tree and an older commit, side by side in one run.
 
 Both API servers are `beacon serve` processes (one after the other, alternating, on the same
@@ -84,9 +84,9 @@ def _bodies(home: Path, count: int, seed: int = 7) -> list[tuple[str, dict]]:
     for i in range(count):
         kind = i % 3
         if kind == 0:
-            out.append(("/recommend_jobs", {"resume_id": f"res-{rng.randint(1, 200):06d}"}))
+            out.append(("/v1/recommend_jobs", {"resume_id": f"res-{rng.randint(1, 200):06d}"}))
         elif kind == 1:
-            out.append(("/predict/readmission", {"records": [rng.choice(records)]}))
+            out.append(("/v1/predict/readmission", {"records": [rng.choice(records)]}))
         else:
             out.append(("/v1/recommendations", {"user_id": f"u{rng.randint(1, 2000):06d}"}))
     return out

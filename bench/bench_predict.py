@@ -1,4 +1,4 @@
-"""Readmission serving benchmark: Beacon's /predict/readmission against `mlflow models serve`.
+"""Readmission serving benchmark: Beacon's /v1/predict/readmission against `mlflow models serve`.
 
 Both servers serve the same registered version (`models:/readmission@champion`) in the same run,
 each as its own process with one worker on loopback; the same client measures both. Works
@@ -117,7 +117,7 @@ class Server:
 
 
 def beacon_body(records: list[dict]) -> dict:
-    """/predict/readmission request body."""
+    """/v1/predict/readmission request body."""
     return {"records": records}
 
 
@@ -127,7 +127,7 @@ def mlflow_body(records: list[dict]) -> dict:
 
 
 def beacon_probabilities(payload: dict) -> list[float]:
-    """Probabilities from a /predict/readmission response."""
+    """Probabilities from a /v1/predict/readmission response."""
     return [p["probability"] for p in payload["predictions"]]
 
 
@@ -336,7 +336,9 @@ def main() -> None:
             sample = records[:50]
             got_b = beacon_probabilities(
                 httpx.post(
-                    f"{beacon.base_url}/predict/readmission", json=beacon_body(sample), timeout=30
+                    f"{beacon.base_url}/v1/predict/readmission",
+                    json=beacon_body(sample),
+                    timeout=30,
                 ).json()
             )
             got_m = mlflow_probabilities(
@@ -354,7 +356,9 @@ def main() -> None:
                 "load_average_at_start": os.getloadavg(),
             }
             print("measuring beacon", flush=True)
-            figures["beacon"] = measure(beacon, "/predict/readmission", beacon_body, records, args)
+            figures["beacon"] = measure(
+                beacon, "/v1/predict/readmission", beacon_body, records, args
+            )
             for key, server in mlflows.items():
                 print(f"measuring {server.name} (mlflow models serve)", flush=True)
                 figures[key] = measure(server, "/invocations", mlflow_body, records, args)

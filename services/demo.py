@@ -170,15 +170,15 @@ def _graceful_server(config):
 EXAMPLES = """
 Try:
   curl -s {base}/ready
-  curl -s -X POST {base}/recommend_jobs -H 'Content-Type: application/json' \\
+  curl -s -X POST {base}/v1/recommend_jobs -H 'Content-Type: application/json' \\
        -d '{{"resume_id": "res-000001", "top_k": 5}}'
-  curl -s -X POST {base}/recommend_jobs -H 'Content-Type: application/json' \\
+  curl -s -X POST {base}/v1/recommend_jobs -H 'Content-Type: application/json' \\
        -d '{{"text": "senior python backend engineer, postgres, aws", "top_k": 5,
             "filters": {{"remote": true}}}}'
-  curl -s -X POST {base}/job_qa -H 'Content-Type: application/json' \\
+  curl -s -X POST {base}/v1/job_qa -H 'Content-Type: application/json' \\
        -d '{{"question": "Which jobs ask for Kubernetes experience?"}}'
   curl -s -X POST {base}/v1/recommendations -H 'Content-Type: application/json' \\
        -d '{{"user_id": "u000001", "city": "Dublin", "top_k": 5}}'
-  curl -s -X POST {base}/classify_match -H 'Content-Type: application/json' \\
+  curl -s -X POST {base}/v1/classify_match -H 'Content-Type: application/json' \\
        -d '{{"resume_id": "res-000001", "job_id": "job-000001"}}'
 """

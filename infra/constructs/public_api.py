@@ -41,16 +41,21 @@ CLIENT_IDENTITY = "context.identity.userArn"
 PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/health"),
     ("GET", "/ready"),
-    ("POST", "/recommend_jobs"),
-    ("POST", "/job_qa"),
-    ("POST", "/classify_match"),
-    ("POST", "/predict/readmission"),
+    ("POST", "/v1/recommend_jobs"),
+    ("POST", "/v1/job_qa"),
+    ("POST", "/v1/classify_match"),
+    ("POST", "/v1/predict/readmission"),
     ("GET", "/v1/model/info"),
     ("POST", "/v1/recommendations"),
     ("POST", "/v1/feedback"),
     ("DELETE", "/v1/recommendations/{recommendation_id}/dismissals/{event_id}"),
     ("GET", "/v1/experiments"),
     ("GET", "/v1/experiments/{experiment_id}/results"),
+    # Deprecated unversioned aliases, kept for one release (services/serving/deprecation.py).
+    ("POST", "/recommend_jobs"),
+    ("POST", "/job_qa"),
+    ("POST", "/classify_match"),
+    ("POST", "/predict/readmission"),
 )
 
 

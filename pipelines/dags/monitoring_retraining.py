@@ -33,6 +33,8 @@ Daily at 04:00 UTC, for the day that ended (`data_interval_start`):
    `skipped` summary that never recommends retraining. A live check that failed is reported
    by its failure callback and left out of the decision; the batch check is required.
 4. **notify** - the verdict and its reasons as a pipeline event.
+5. **live_check_passed** - a leaf that only succeeds when drift_live did: a failed live check
+   still lets the batch verdict decide and notify, but the run ends failed, not green.
 
 Reruns of a day write the same report folders and reuse the same training run id.
 """
@@ -123,3 +125,5 @@ with DAG(
     branch = decide()
     [drift_batch, drift_live] >> branch >> [no_drift, trigger]
     [no_drift, trigger] >> notify()
+    # decide runs on all_done, so without this leaf a failed live check would end the run green.
+    drift_live >> EmptyOperator(task_id="live_check_passed")

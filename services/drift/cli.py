@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,13 @@ app = typer.Typer(
     help="Drift checks of a model's incoming data, predictions and performance.",
     no_args_is_help=True,
 )
+
+
+class Scenario(StrEnum):
+    """Drift scenarios of the generated data (services.training.drift_scenarios.SCENARIOS)."""
+
+    default = "default"
+    none = "none"
 
 
 def drift_settings():
@@ -149,8 +157,8 @@ def simulate_command(
         int, typer.Option(min=1, help="How many later batches to walk, oldest first.")
     ] = 8,
     scenario: Annotated[
-        str | None,
-        typer.Option(help="Drift scenario: default, or none (the no-drift control)."),
+        Scenario | None,
+        typer.Option(help="Drift scenario (none is the no-drift control)."),
     ] = None,
     data: Annotated[
         str | None,
@@ -207,7 +215,7 @@ def simulate_command(
 
     settings = drift_settings()
     overrides = {
-        "drift_scenario": scenario,
+        "drift_scenario": scenario.value if scenario is not None else None,
         "readmission_rows": rows,
         "simulate_trials": trials,
         "initial_share": initial_share,

@@ -24,6 +24,7 @@ app = typer.Typer(help="Embeddings: refresh document vectors in pgvector.", no_a
 # `embed check` (the post-refresh gate) is about the jobs workload's postings: services/cli.py
 # adds it to this group from services.jobs.embedding_check.
 
+
 SOURCE_HELP = (
     "A postings or resumes file (CSV/JSONL, optionally .gz), a folder of them, or an s3:// URI "
     "of either. Its kind comes from the file name (containing 'posting' or 'resume'). Each "
@@ -72,7 +73,10 @@ def refresh_command(
     ] = None,
     kind: Annotated[
         list[str] | None,
-        typer.Option(help="Only refresh these kinds (postings, resumes). Default: all."),
+        typer.Option(
+            help="Only refresh these registered kinds (repeat the option; the jobs workload "
+            "registers postings and resumes). Default: all."
+        ),
     ] = None,
     upsert_only: Annotated[
         bool, typer.Option(help="Keep documents that are missing from --source files.")

@@ -8,10 +8,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from services.core.errors import BeaconError
+from services.core.errors import Unavailable
 
 
-class EncoderBusy(BeaconError):
+class EncoderBusy(Unavailable):
     """No encode slot freed up within the queue timeout; the caller should retry later."""
 
 

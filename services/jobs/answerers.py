@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from services.core.errors import BeaconError
+from services.core.errors import Unavailable
 from services.embeddings.encoder import Encoder
 from services.jobs.search import Passage
 
@@ -23,8 +23,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _BRACKETS = re.compile(r"\s?\[([^\[\]\n]{1,300})\]")
 
 
-class AnswerUnavailable(BeaconError):
+class AnswerUnavailable(Unavailable):
     """The answer backend failed (e.g. Bedrock throttled or unreachable); retry later."""
+
+    public_message = "answer backend unavailable"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,6 +16,23 @@ from services.core.settings import CoreSettings
 app = typer.Typer(help="Jobs data: sample corpus and file loading.", no_args_is_help=True)
 
 Kind = Literal["postings", "resumes"]
+
+
+class DocumentKind(StrEnum):
+    """What a loaded file holds (choices listed by --help)."""
+
+    postings = "postings"
+    resumes = "resumes"
+
+
+class LayoutChoice(StrEnum):
+    """Column layouts of `data load` (services.jobs.exports.LAYOUT_NAMES, plus auto)."""
+
+    auto = "auto"
+    beacon = "beacon"
+    glassdoor = "glassdoor"
+    job_board = "job-board"
+    resume_category = "resume-category"
 
 
 @app.command("generate")
@@ -51,17 +69,14 @@ def generate_command(
 @cli_job
 def load_command(
     path: Annotated[Path, typer.Argument(help="CSV or JSONL file (optionally .gz).")],
-    kind: Annotated[str, typer.Option(help="postings or resumes.")],
+    kind: Annotated[DocumentKind, typer.Option(help="What the file holds.")],
     replace: Annotated[
         bool, typer.Option(help="The file is the full set: delete documents missing from it.")
     ] = False,
     layout: Annotated[
-        str,
-        typer.Option(
-            help="Column layout: auto (from the header), beacon, glassdoor, job-board or"
-            " resume-category; see docs/data-formats.md."
-        ),
-    ] = "auto",
+        LayoutChoice,
+        typer.Option(help="Column layout; auto reads it from the header (docs/data-formats.md)."),
+    ] = LayoutChoice.auto,
     encoding: Annotated[
         str,
         typer.Option(
@@ -75,16 +90,13 @@ def load_command(
     Job-board and resume exports load as they come: the layout is recognised from the header,
     salaries are parsed, seniority inferred, skills extracted and near-duplicates collapsed.
     """
-    from services.core.errors import InputError
     from services.jobs.loaders import read_documents
     from services.jobs.store import write_loaded
 
-    if kind not in ("postings", "resumes"):
-        raise InputError(f"--kind must be 'postings' or 'resumes', not {kind!r}")
     settings = CoreSettings()
     setup(settings)
-    loaded = read_documents(path, kind, layout=layout, encoding=encoding)  # type: ignore[arg-type]
+    loaded = read_documents(path, kind.value, layout=layout.value, encoding=encoding)  # type: ignore[arg-type]
     typer.echo(f"read {path.name}: {loaded.describe()}")
     with Database.from_settings(settings) as db, db.connection() as conn:
-        stats = write_loaded(conn, loaded, kind, replace=replace)  # type: ignore[arg-type]
+        stats = write_loaded(conn, loaded, kind.value, replace=replace)  # type: ignore[arg-type]
     typer.echo(str(stats))

@@ -12,7 +12,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from services.core.database import Database
-from services.core.errors import BeaconError, InputError
+from services.core.errors import Conflict, InputError
+from services.core.errors import NotFound as _NotFound
 from services.embeddings.chunking import chunk_text
 from services.embeddings.encoder import Encoder
 from services.embeddings.hnsw import set_search_params
@@ -38,11 +39,11 @@ POSTING_COLUMNS = (
 )
 
 
-class NotFound(BeaconError):
+class NotFound(_NotFound):
     """A document named in the request does not exist."""
 
 
-class NotEmbedded(BeaconError):
+class NotEmbedded(Conflict):
     """A document exists but the embeddings job has not embedded it yet."""
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from services.core.errors import BeaconError
+from services.core.errors import Conflict, NotFound
 from services.recommender.data import FUNNEL
 from services.recommender.stats import compare_proportions, sample_ratio_check
 
@@ -18,11 +18,11 @@ from services.recommender.stats import compare_proportions, sample_ratio_check
 BUCKETS = 2**32
 
 
-class ExperimentNotFound(BeaconError):
+class ExperimentNotFound(NotFound):
     """No experiment with that id (HTTP 404)."""
 
 
-class ExperimentExists(BeaconError):
+class ExperimentExists(Conflict):
     """An experiment with that id already exists (HTTP 409)."""
 
 

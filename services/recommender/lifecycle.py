@@ -7,14 +7,14 @@ from typing import Any
 
 import psycopg
 
-from services.core.errors import BeaconError
+from services.core.errors import Conflict
 from services.recommender.experiments import Experiment, create_experiment, get_experiment
 
 # Any constant works; it only has to be the same in every process that changes experiments.
 LIFECYCLE_LOCK_ID = 0x6576_656E_7473
 
 
-class ExperimentConflict(BeaconError):
+class ExperimentConflict(Conflict):
     """The change would leave two experiments running at once, or revive an ended one (409)."""
 
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import psycopg
 
-from services.core.errors import BeaconError, InputError
+from services.core.errors import InputError, NotFound
 from services.recommender.algorithms import CONTENT, POPULARITY, EventsModel, check_algorithm
 from services.recommender.catalogue import Catalogue
 from services.recommender.experiments import Experiment, active_experiment, assign, get_experiment
 
 
-class RecommendationNotFound(BeaconError):
+class RecommendationNotFound(NotFound):
     """Feedback named a recommendation id that was never served (HTTP 404)."""
 
 

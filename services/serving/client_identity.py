@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, Request
 
+from services.core.errors import Forbidden, Unauthenticated
 from services.serving.text_fields import ONE_LINE_PATTERN
 
 HEADER = "X-Beacon-Client"
@@ -34,7 +35,7 @@ def client_identity(
     if not request.app.state.context.settings.require_client_identity:
         return None
     if not x_beacon_client:
-        raise HTTPException(401, f"missing {HEADER} header", {"WWW-Authenticate": HEADER})
+        raise Unauthenticated(f"missing {HEADER} header", challenge=HEADER)
     return x_beacon_client
 
 
@@ -65,4 +66,4 @@ def _check(conn: psycopg.Connection[Any], client: str, user_id: str) -> None:
     ).fetchone()
     if row is None or row[0] != client:
         # Same answer whether the user is unknown or another client's: nothing leaks.
-        raise HTTPException(403, "this user's lists belong to another client")
+        raise Forbidden("this user's lists belong to another client")

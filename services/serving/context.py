@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 
 from services.core.database import Database
-from services.core.errors import BeaconError
+from services.core.errors import Unavailable
 from services.embeddings.encoder import Encoder
 from services.jobs.answerers import Answerer
 from services.jobs.match import SkillVocabularyCache
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from services.serving.prediction_log import PredictionLog
 
 
-class ServiceStarting(BeaconError):
+class ServiceStarting(Unavailable):
     """A request arrived before the lifespan finished opening the database and encoder."""
 
 

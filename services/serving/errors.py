@@ -11,31 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.core.errors import BeaconError, DatabaseUnavailable, InputError
-from services.embeddings.slots import EncoderBusy
-from services.jobs.answerers import AnswerUnavailable
-from services.jobs.search import NotEmbedded, NotFound
-from services.serving.context import ServiceStarting
+from services.core.errors import BeaconError, DatabaseUnavailable
 from services.serving.middleware import route_template
-from services.serving.model_registry.slot import NoModel
 from services.serving.text_fields import ONE_LINE_PATTERN, OPTIONAL_TEXT_PATTERN, TEXT_PATTERN
 
 log = logging.getLogger(__name__)
 
 #: Seconds a client should wait before retrying a 503.
 RETRY_AFTER = "5"
-
-_STATUS: list[tuple[type[BaseException], int]] = [
-    (NotFound, 404),
-    (NotEmbedded, 409),
-    (InputError, 422),
-    (DatabaseUnavailable, 503),
-    (AnswerUnavailable, 503),
-    (EncoderBusy, 503),
-    (ServiceStarting, 503),
-    (NoModel, 503),
-    (BeaconError, 400),
-]
 
 
 def top_k_error(top_k: int, max_top_k: int) -> RequestValidationError:
@@ -79,14 +62,12 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-    status = next(code for kind, code in _STATUS if isinstance(exc, kind))
-    if isinstance(exc, DatabaseUnavailable):
-        detail = "database unavailable"
-    elif isinstance(exc, AnswerUnavailable):
-        detail = "answer backend unavailable"
-    else:
-        detail = str(exc)
-    headers = {"Retry-After": RETRY_AFTER} if status == 503 else None
+    # The one mapping of domain errors: each BeaconError carries its status and headers.
+    assert isinstance(exc, BeaconError)
+    status = exc.status
+    headers = dict(exc.headers)
+    if status == 503:
+        headers.setdefault("Retry-After", RETRY_AFTER)
     if status >= 500:
         log.warning(
             "request failed",
@@ -96,7 +77,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
                 "error": type(exc).__name__,
             },
         )
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    return JSONResponse({"detail": exc.public_detail}, status_code=status, headers=headers or None)
 
 
 async def _operational_error(request: Request, exc: Exception) -> JSONResponse:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from services.core.database import Database
-from services.core.errors import BeaconError
+from services.core.errors import Conflict
 from services.mlops.cache import TtlCache
 from services.mlops.registry import mlflow_tracking_uri
 from services.recommender.algorithms import ALGORITHMS, EventsModel
@@ -31,7 +31,7 @@ from services.serving.model_registry.source import MlflowRegistry, RegistrySourc
 log = logging.getLogger(__name__)
 
 
-class RetrainRunning(BeaconError):
+class RetrainRunning(Conflict):
     """A retraining job is already running in this API process (HTTP 409)."""
 
 

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import body_limit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.serving.deprecation import deprecation_headers
 from services.serving.metrics import Metrics
 
 log = logging.getLogger("services.serving.access")
@@ -70,6 +71,9 @@ class RequestMiddleware:
                 present = {name.lower() for name, _ in headers}
                 headers += [h for h in SECURITY_HEADERS if h[0] not in present]
                 headers.append((b"x-request-id", request_id.encode()))
+                route = scope.get("route")
+                if getattr(route, "deprecated", False):
+                    headers += deprecation_headers(route.path)  # type: ignore[union-attr]
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -31,7 +31,7 @@ class ServingSettings(EmbeddingSettings, MlflowSettingsMixin):
     )
     answer_backend: Literal["extractive", "bedrock"] = Field(
         "extractive",
-        description="Answer generator for /job_qa: local extractive, or Amazon Bedrock.",
+        description="Answer generator for /v1/job_qa: local extractive, or Amazon Bedrock.",
     )
     bedrock_model_id: str = Field(
         "anthropic.claude-3-haiku-20240307-v1:0",
@@ -58,12 +58,12 @@ class ServingSettings(EmbeddingSettings, MlflowSettingsMixin):
         "are merged (a single request is never split).",
     )
     readmission_model_name: str = Field(
-        "readmission", min_length=1, description="Registered model behind /predict/readmission."
+        "readmission", min_length=1, description="Registered model behind /v1/predict/readmission."
     )
     match_model_name: str = Field(
         "job-match",
         min_length=1,
-        description="Registered model behind /classify_match; the similarity rule until one "
+        description="Registered model behind /v1/classify_match; the similarity rule until one "
         "has the alias.",
     )
     require_client_identity: bool = Field(

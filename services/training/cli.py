@@ -6,6 +6,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +34,14 @@ WORKER_HELP = (
     "Processing job of InstanceCount N). Every worker needs the same --run-id; worker 0 "
     "searches, waits for the others' trials, then refits and registers once."
 )
+
+
+class Stage(StrEnum):
+    """Stages `train readmission --stop-after` can end after (services.training.train.STAGES)."""
+
+    validate = "validate"
+    train = "train"
+    register = "register"
 
 
 def _settings(**overrides):
@@ -116,7 +125,7 @@ def train_readmission_command(
         ),
     ] = None,
     stop_after: Annotated[
-        str | None,
+        Stage | None,
         typer.Option(
             help="End after this stage: validate (data gate), train (search, refit, test "
             "scores), register (performance gate, challenger). Pipelines run one stage per "
@@ -140,10 +149,9 @@ def train_readmission_command(
     """
     from services.core.database import resolve_database_url
     from services.training.families import parse_families
-    from services.training.train import STAGES, load_data, new_run_id, train_readmission
+    from services.training.train import load_data, new_run_id, train_readmission
 
-    if stop_after is not None and stop_after not in STAGES:
-        raise InputError(f"--stop-after must be one of: {', '.join(STAGES)}")
+    stage = stop_after.value if stop_after is not None else None
     from services.core.shards import Shard, parse_shard
 
     if worker is not None and workers > 1:
@@ -159,7 +167,7 @@ def train_readmission_command(
     with _local(data, settings) as path, _local(ids_mapping, settings) as mapping:
         frame, source = load_data(settings, path, mapping)
     children = []
-    if workers > 1 and stop_after != "validate":
+    if workers > 1 and stage != "validate":
         from services.training.parallel import spawn_local_workers
 
         passed = ["--run-id", run_id, "--families", ",".join(chosen)]
@@ -193,7 +201,7 @@ def train_readmission_command(
                     trials=trials,
                     say=typer.echo,
                     on_trial=_trial_printer,
-                    stop_after=stop_after,
+                    stop_after=stage,
                     worker=None if part.whole else part,
                 )
     except BaseException:

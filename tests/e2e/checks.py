@@ -67,7 +67,7 @@ def ready(client: httpx.Client) -> None:
 def recommend_jobs(client: httpx.Client) -> None:
     body = ok_json(
         client.post(
-            "/recommend_jobs",
+            "/v1/recommend_jobs",
             json={"text": "senior python backend engineer, postgres, aws", "top_k": 5},
         )
     )
@@ -81,7 +81,7 @@ def recommend_jobs(client: httpx.Client) -> None:
 @check("job_qa")
 def job_qa(client: httpx.Client) -> None:
     body = ok_json(
-        client.post("/job_qa", json={"question": "Which jobs ask for Kubernetes experience?"})
+        client.post("/v1/job_qa", json={"question": "Which jobs ask for Kubernetes experience?"})
     )
     assert body["answer"].strip()
     cited = {c["job_id"] for c in body["citations"]}
@@ -94,7 +94,7 @@ def job_qa(client: httpx.Client) -> None:
 
 @check("predict_readmission")
 def predict_readmission(client: httpx.Client) -> None:
-    body = ok_json(client.post("/predict/readmission", json={"records": [EXAMPLE_RECORD]}))
+    body = ok_json(client.post("/v1/predict/readmission", json={"records": [EXAMPLE_RECORD]}))
     (prediction,) = body["predictions"]
     assert 0.0 <= prediction["probability"] <= 1.0
     assert prediction["label"] in (0, 1)
@@ -122,9 +122,9 @@ def event_recommendations(client: httpx.Client) -> None:
 @check("bad_input_is_422")
 def bad_input(client: httpx.Client) -> None:
     assert "top_k" in validation_error_fields(
-        client.post("/recommend_jobs", json={"text": "python", "top_k": 0})
+        client.post("/v1/recommend_jobs", json={"text": "python", "top_k": 0})
     )
     record = {**EXAMPLE_RECORD, "time_in_hospital": "five"}
     assert "time_in_hospital" in validation_error_fields(
-        client.post("/predict/readmission", json={"records": [record]})
+        client.post("/v1/predict/readmission", json={"records": [record]})
     )

@@ -80,14 +80,36 @@ def function_by_handler(env: BuiltEnvironment, handler: str) -> dict[str, Any] |
     return None
 
 
-def mask_hashes(value: Any) -> Any:
-    """Replace asset hashes and file fingerprints so snapshots survive unrelated edits."""
+def deployed_fingerprints() -> dict[str, str]:
+    """The fingerprints whose change re-runs a deploy step, named by what they cover.
+
+    Computed from the tree now, so a template that carries a stale or constant value (which
+    would never trigger the step) shows the raw hash in place of the name and fails its
+    snapshot, instead of vanishing under the generic asset-hash mask.
+    """
+    from infra.images import PIPELINES_DIR, migrations_fingerprint, tree_fingerprint
+
+    return {
+        migrations_fingerprint(): "<fingerprint of the SQL migrations>",
+        tree_fingerprint(PIPELINES_DIR): "<fingerprint of the pipelines tree>",
+    }
+
+
+def mask_hashes(value: Any, fingerprints: dict[str, str] | None = None) -> Any:
+    """Replace asset hashes so snapshots survive unrelated edits; the deploy fingerprints
+    become their names (only when they equal the tree's current fingerprint)."""
+    if fingerprints is None:
+        fingerprints = deployed_fingerprints()
     if isinstance(value, str):
+        if value in fingerprints:
+            return fingerprints[value]
         return HASH.sub("<hash>", value)
     if isinstance(value, list):
-        return [mask_hashes(v) for v in value]
+        return [mask_hashes(v, fingerprints) for v in value]
     if isinstance(value, dict):
-        return {mask_hashes(k): mask_hashes(v) for k, v in value.items()}
+        return {
+            mask_hashes(k, fingerprints): mask_hashes(v, fingerprints) for k, v in value.items()
+        }
     return value
 
 

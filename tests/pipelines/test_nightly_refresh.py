@@ -96,7 +96,7 @@ def test_new_postings_are_searchable_through_the_api(
             app = create_app(settings, database=db, encoder=encoder)
             with TestClient(app) as client:
                 response = client.post(
-                    "/recommend_jobs",
+                    "/v1/recommend_jobs",
                     json={"text": "teach divers underwater wet welding offshore", "top_k": 3},
                 )
                 status = client.get("/health")

@@ -139,6 +139,7 @@ def test_monitoring_branches_on_the_batch_drift_verdict(
     assert summary["state"] == "success", output[-5000:]
     tasks = summary["tasks"]
     assert tasks["drift_batch"] == "success"
+    assert tasks["drift_live"] == "success" and tasks["live_check_passed"] == "success"
     assert tasks["decide"] == "success"
     assert tasks[chosen] == "success" and tasks[skipped] == "skipped"
     assert tasks["notify"] == "success"
@@ -169,8 +170,34 @@ def test_monitoring_on_a_quiet_day_succeeds_and_does_not_retrain() -> None:
         assert summary["state"] == "success", output[-5000:]
         tasks = summary["tasks"]
         assert tasks["drift_batch"] == "success" and tasks["drift_live"] == "success"
+        assert tasks["live_check_passed"] == "success"
         assert tasks["no_drift"] == "success" and tasks["trigger_training"] == "skipped"
         report = home / "storage" / "reports" / "drift" / "readmission" / f"batch-{day}"
         verdict = json.loads((report / "summary.json").read_text())
         assert verdict["skipped"] is True and verdict["retrain_recommended"] is False
         assert "a quiet day" in verdict["reasons"][0]
+
+
+def test_a_failing_live_check_fails_the_run_but_the_batch_still_decides() -> None:
+    """A live check that fails (here: a window it refuses) is not a green run; the batch
+    verdict is still read and notified."""
+    import os
+
+    from pipelines_support import DAGS, REPO
+
+    path = f"{DAGS}{os.pathsep}{REPO}"
+    with embedded_home() as home:
+        summary, output = dag_test(
+            "monitoring_retraining",
+            home,
+            "2026-11-26T04:00:00",
+            {"live_since": "yesterday"},
+            PYTHONPATH=path,
+            **SMALL,
+        )
+    tasks = summary["tasks"]
+    assert tasks["drift_live"] == "failed", output[-5000:]
+    assert tasks["live_check_passed"] == "upstream_failed"
+    assert tasks["drift_batch"] == "success" and tasks["decide"] == "success"
+    assert tasks["no_drift"] == "success" and tasks["notify"] == "success"
+    assert summary["state"] == "failed"

@@ -169,7 +169,7 @@ def test_demo_serves_then_stops_cleanly_with_its_database(private_home) -> None:
             time.sleep(0.5)
         assert ready is not None and ready.status_code == 200, "demo never became ready"
         found = httpx.post(
-            f"http://127.0.0.1:{port}/recommend_jobs",
+            f"http://127.0.0.1:{port}/v1/recommend_jobs",
             json={"resume_id": "res-000001", "top_k": 3},
             timeout=10,
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from services.core.errors import BeaconError
+from services.core.errors import Unavailable
 from services.mlops.registry import TAG_FAMILY, TAG_THRESHOLD, TAG_TRAINED_AT
 from services.serving.model_registry.source import RegistrySource, VersionInfo
 
@@ -24,7 +24,7 @@ DEFAULT_THRESHOLD = 0.5
 REPORTED_METRIC_PREFIX = "test_"
 
 
-class NoModel(BeaconError):
+class NoModel(Unavailable):
     """No version of a served model is loaded (none has the alias yet, or none loaded)."""
 
 

@@ -7,26 +7,23 @@ from dataclasses import asdict
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from services.core.errors import Forbidden, NotFound, Unauthenticated
 from services.recommender.experiments import (
     Experiment,
-    ExperimentExists,
-    ExperimentNotFound,
     Variant,
     experiment_results,
     list_experiments,
 )
 from services.recommender.lifecycle import (
-    ExperimentConflict,
     create_alone,
     start_experiment,
     stop_experiment,
 )
 from services.recommender.service import (
     Query,
-    RecommendationNotFound,
     list_owner,
     record_feedback,
     serve_list,
@@ -34,7 +31,7 @@ from services.recommender.service import (
 )
 from services.serving.client_identity import ClientDep, bind_user, check_list_owner
 from services.serving.context import ServiceStarting
-from services.serving.events_runtime import EventsRuntime, RetrainRunning
+from services.serving.events_runtime import EventsRuntime
 from services.serving.events_schemas import (
     ID,
     SLUG,
@@ -76,11 +73,11 @@ def require_admin(
     """401 without a key, 403 with a wrong one or when no key is configured (FastAPI dep)."""
     configured = events.settings.admin_api_key
     if configured is None or not configured.get_secret_value():
-        raise HTTPException(403, "admin endpoints are disabled: set BEACON_ADMIN_API_KEY")
+        raise Forbidden("admin endpoints are disabled: set BEACON_ADMIN_API_KEY")
     if x_admin_key is None:
-        raise HTTPException(401, "missing X-Admin-Key header", {"WWW-Authenticate": "X-Admin-Key"})
+        raise Unauthenticated("missing X-Admin-Key header", challenge="X-Admin-Key")
     if not secrets.compare_digest(x_admin_key.encode(), configured.get_secret_value().encode()):
-        raise HTTPException(403, "invalid API key")
+        raise Forbidden("invalid API key")
 
 
 AdminDep = Depends(require_admin)
@@ -119,21 +116,18 @@ def recommendations(
         date_to=body.date_to,
         experiment_id=body.experiment_id,
     )
-    try:
-        with events.db.connection() as conn:
-            bind_user(conn, client, body.user_id)
-            result = serve_list(
-                conn,
-                served.estimator,
-                model_name=served.name,
-                model_version=served.version,
-                query=query,
-                catalogue=events.catalogue.get(),
-                default_algorithm=events.settings.rec_default_algorithm,
-                cache_ttl=events.settings.rec_cache_ttl_seconds,
-            )
-    except ExperimentNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+    with events.db.connection() as conn:
+        bind_user(conn, client, body.user_id)
+        result = serve_list(
+            conn,
+            served.estimator,
+            model_name=served.name,
+            model_version=served.version,
+            query=query,
+            catalogue=events.catalogue.get(),
+            default_algorithm=events.settings.rec_default_algorithm,
+            cache_ttl=events.settings.rec_cache_ttl_seconds,
+        )
     out = asdict(result)
     out["model"] = {"name": out.pop("model_name"), "version": out.pop("model_version")}
     return out
@@ -152,12 +146,9 @@ def feedback(body: FeedbackRequest, events: EventsDep, client: ClientDep) -> dic
     `duplicate: true`. The event must be in the list; the feedback belongs to the list's user.
     """
     recommendation_id = str(body.recommendation_id)
-    try:
-        with events.db.connection() as conn:
-            check_list_owner(conn, client, list_owner(conn, recommendation_id))
-            return record_feedback(conn, recommendation_id, body.event_id, body.action)
-    except RecommendationNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+    with events.db.connection() as conn:
+        check_list_owner(conn, client, list_owner(conn, recommendation_id))
+        return record_feedback(conn, recommendation_id, body.event_id, body.action)
 
 
 @router.delete(
@@ -172,14 +163,11 @@ def undo_dismiss(
     client: ClientDep,
 ) -> Response:
     """Undo the list's user's dismissal of an event: it may be recommended again."""
-    try:
-        with events.db.connection() as conn:
-            check_list_owner(conn, client, list_owner(conn, str(recommendation_id)))
-            removed = undo_dismissal(conn, str(recommendation_id), event_id)
-    except RecommendationNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+    with events.db.connection() as conn:
+        check_list_owner(conn, client, list_owner(conn, str(recommendation_id)))
+        removed = undo_dismissal(conn, str(recommendation_id), event_id)
     if not removed:
-        raise HTTPException(404, f"event_id: no dismissal of {event_id!r} to undo")
+        raise NotFound(f"event_id: no dismissal of {event_id!r} to undo")
     return Response(status_code=204)
 
 
@@ -222,11 +210,8 @@ def new_experiment(body: ExperimentCreate, events: EventsDep) -> dict[str, Any]:
         starts_at=body.starts_at,
         ends_at=body.ends_at,
     )
-    try:
-        with events.db.connection() as conn:
-            return _jsonable(create_alone(conn, experiment))
-    except (ExperimentExists, ExperimentConflict) as exc:
-        raise HTTPException(409, str(exc)) from None
+    with events.db.connection() as conn:
+        return _jsonable(create_alone(conn, experiment))
 
 
 @router.post(
@@ -237,13 +222,8 @@ def new_experiment(body: ExperimentCreate, events: EventsDep) -> dict[str, Any]:
 )
 def start(experiment_id: Annotated[str, Path(pattern=SLUG)], events: EventsDep) -> dict[str, Any]:
     """Set a draft or stopped experiment running (admin); 409 if another one is running."""
-    try:
-        with events.db.connection() as conn:
-            return _jsonable(start_experiment(conn, experiment_id))
-    except ExperimentNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    except ExperimentConflict as exc:
-        raise HTTPException(409, str(exc)) from None
+    with events.db.connection() as conn:
+        return _jsonable(start_experiment(conn, experiment_id))
 
 
 @router.post(
@@ -254,11 +234,8 @@ def start(experiment_id: Annotated[str, Path(pattern=SLUG)], events: EventsDep) 
 )
 def stop(experiment_id: Annotated[str, Path(pattern=SLUG)], events: EventsDep) -> dict[str, Any]:
     """Stop an experiment (admin): no more users are assigned; results stay readable."""
-    try:
-        with events.db.connection() as conn:
-            return _jsonable(stop_experiment(conn, experiment_id))
-    except ExperimentNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+    with events.db.connection() as conn:
+        return _jsonable(stop_experiment(conn, experiment_id))
 
 
 @router.get(
@@ -269,11 +246,8 @@ def stop(experiment_id: Annotated[str, Path(pattern=SLUG)], events: EventsDep) -
 def results(experiment_id: Annotated[str, Path(pattern=SLUG)], events: EventsDep) -> dict[str, Any]:
     """Per variant: exposures, conversions, rate; lift vs control with a 95 % CI and p-value
     (two-proportion z-test); and a sample-ratio-mismatch check of the assignment."""
-    try:
-        with events.db.connection() as conn:
-            return experiment_results(conn, experiment_id)
-    except ExperimentNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+    with events.db.connection() as conn:
+        return experiment_results(conn, experiment_id)
 
 
 @router.post(
@@ -285,10 +259,7 @@ def results(experiment_id: Annotated[str, Path(pattern=SLUG)], events: EventsDep
 )
 async def retrain(events: EventsDep) -> RetrainStarted:
     """Start retraining the events models on interactions and feedback so far (admin)."""
-    try:
-        job_id = await run_in_threadpool(events.start_retrain)
-    except RetrainRunning as exc:
-        raise HTTPException(409, str(exc)) from None
+    job_id = await run_in_threadpool(events.start_retrain)
     return RetrainStarted(job_id=job_id, status="running")
 
 
@@ -301,7 +272,7 @@ def retrain_status(job_id: UUID, events: EventsDep) -> dict[str, Any]:
     """Status of a retraining job: running, succeeded (version, promoted, metrics) or failed."""
     status = events.retrain_status(str(job_id))
     if status is None:
-        raise HTTPException(404, f"no retraining job {job_id}")
+        raise NotFound(f"no retraining job {job_id}")
     return status
 
 

@@ -19,6 +19,7 @@ from services.jobs.match_features import (
 from services.jobs.qa import answer_question
 from services.jobs.search import SearchFilters, recommend_for_resume, recommend_for_text
 from services.serving.context import Services, get_services
+from services.serving.deprecation import versioned
 from services.serving.errors import top_k_error
 from services.serving.model_registry.slot import ServedModel
 from services.serving.schemas import (
@@ -50,7 +51,7 @@ def _check_top_k(top_k: int, svc: Services) -> None:
         raise top_k_error(top_k, svc.settings.max_top_k)
 
 
-@router.post("/recommend_jobs", response_model=RecommendResponse, responses=_ERRORS)
+@versioned(router, "POST", "/recommend_jobs", response_model=RecommendResponse, responses=_ERRORS)
 def recommend_jobs(body: RecommendRequest, svc: ServicesDep) -> RecommendResponse:
     """Postings nearest to a resume (stored id, or pasted text), optionally filtered."""
     _check_top_k(body.top_k, svc)
@@ -83,7 +84,7 @@ def recommend_jobs(body: RecommendRequest, svc: ServicesDep) -> RecommendRespons
     )
 
 
-@router.post("/job_qa", response_model=QAResponse, responses=_ERRORS)
+@versioned(router, "POST", "/job_qa", response_model=QAResponse, responses=_ERRORS)
 def job_qa(body: QARequest, svc: ServicesDep) -> QAResponse:
     """Answer a question from posting passages (hybrid retrieval), citing job ids inline."""
     _check_top_k(body.top_k, svc)
@@ -103,7 +104,9 @@ def job_qa(body: QARequest, svc: ServicesDep) -> QAResponse:
     )
 
 
-@router.post(
+@versioned(
+    router,
+    "POST",
     "/classify_match",
     response_model=MatchResponse,
     response_model_exclude_none=True,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.serving.context import ServingContext, get_context, get_models
+from services.serving.deprecation import versioned
 from services.serving.model_registry.served import ServedModels
 from services.serving.predict_schemas import ModelInfoResponse, PredictRequest, PredictResponse
 
@@ -21,7 +22,9 @@ ModelsDep = Annotated[ServedModels, Depends(get_models)]
 ContextDep = Annotated[ServingContext, Depends(get_context)]
 
 
-@router.post(
+@versioned(
+    router,
+    "POST",
     "/predict/readmission",
     response_model=PredictResponse,
     responses={503: {"description": "No champion model yet (the body says how to train one)."}},

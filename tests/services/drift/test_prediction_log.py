@@ -70,7 +70,7 @@ def _metric(client: TestClient, outcome: str) -> float:
 
 def test_predictions_are_logged_de_identified(api, log_db, champion):
     records = _records(ROWS)
-    response = api.post("/predict/readmission", json={"records": records})
+    response = api.post("/v1/predict/readmission", json={"records": records})
     assert response.status_code == 200, response.text
     served = [p["probability"] for p in response.json()["predictions"]]
 
@@ -86,7 +86,7 @@ def test_predictions_are_logged_de_identified(api, log_db, champion):
 
 def test_live_check_reads_the_logged_predictions(api, log_db, drift_settings, tmp_path: Path):
     if len(_logged(log_db)) < ROWS:  # run alone: log some traffic first
-        api.post("/predict/readmission", json={"records": _records(ROWS)})
+        api.post("/v1/predict/readmission", json={"records": _records(ROWS)})
         _wait_for_rows(log_db, ROWS)
     out = tmp_path / "live"
     result = CliRunner().invoke(
@@ -111,7 +111,7 @@ def test_a_database_outage_drops_log_rows_but_never_fails_requests(api):
     before = _metric(api, "dropped_database_error")
     try:
         for _ in range(3):
-            response = api.post("/predict/readmission", json={"records": _records(20)})
+            response = api.post("/v1/predict/readmission", json={"records": _records(20)})
             assert response.status_code == 200, response.text
     finally:
         context.prediction_log.close()  # flushes: the writes fail and are counted
@@ -125,12 +125,12 @@ def test_a_full_queue_drops_and_counts_without_blocking(api):
     dead = Database("postgresql://beacon@127.0.0.1:9/none", min_size=0, timeout=1.0)
     log = PredictionLog(dead, context.metrics, max_queue=100, flush_seconds=30)
     before = _metric(api, "dropped_queue_full")
-    started = time.perf_counter()
     for _ in range(150):  # the writer waits 30 s to batch: the queue (100 items) fills up
         log.record("readmission", "1", [{"age": "[70-80)"}], np.array([0.5]))
-    elapsed = time.perf_counter() - started
+    # Enqueueing never waits for the writer: a blocking record() would have waited for room
+    # instead of dropping (the writer sits in its 30 s batch window, so no room comes).
+    # (How long enqueueing takes is a figure of bench/bench_generators.py, not a test.)
     assert _metric(api, "dropped_queue_full") - before == 50
-    assert elapsed < 1.0  # enqueueing never waits for the writer
     log.close()
     dead.close()
 
@@ -149,7 +149,7 @@ def test_live_check_without_enough_traffic_is_skipped_not_failed(drift_settings,
 
 def test_live_window_ends_at_until(api, log_db, drift_settings, tmp_path: Path):
     if len(_logged(log_db)) < ROWS:
-        api.post("/predict/readmission", json={"records": _records(ROWS)})
+        api.post("/v1/predict/readmission", json={"records": _records(ROWS)})
         _wait_for_rows(log_db, ROWS)
     out = tmp_path / "past"
     result = CliRunner().invoke(

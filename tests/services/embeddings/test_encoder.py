@@ -49,6 +49,16 @@ def test_a_text_encodes_the_same_alone_or_among_others(encoder):
     np.testing.assert_array_equal(alone, together)
 
 
+def wait_for_waiters(slots: EncodeSlots, count: int, timeout: float = 5.0) -> bool:
+    """Poll until `count` batches wait for a slot (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while len(slots._waiting) != count:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
 def test_the_cheapest_waiter_gets_the_next_slot():
     slots = EncodeSlots(1, timeout=5.0)
     order: list[str] = []
@@ -71,7 +81,8 @@ def test_the_cheapest_waiter_gets_the_next_slot():
     for name, cost in (("long-1", 4096), ("long-2", 4096), ("short", 12)):
         waiters.append(threading.Thread(target=wait_for_slot, args=(name, cost)))
         waiters[-1].start()
-        time.sleep(0.05)  # arrival order: both long batches queue before the short one
+        # Arrival order: each waiter is queued before the next one starts.
+        assert wait_for_waiters(slots, len(waiters))
     release.set()
     for thread in (holder, *waiters):
         thread.join(5)

@@ -1,4 +1,4 @@
-"""Exports without a skills column, through the API with the real encoder: /classify_match
+"""Exports without a skills column, through the API with the real encoder: /v1/classify_match
 answers match for an obvious fit and no_match for an obvious miss, and no recommendation list
 shows a collapsed duplicate."""
 
@@ -108,7 +108,7 @@ def _native(factory, text: str, *, posting: bool = False) -> Path:
 
 
 def _classify(client: TestClient, **body: str) -> dict:
-    response = client.post("/classify_match", json=body)
+    response = client.post("/v1/classify_match", json=body)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -167,7 +167,7 @@ def test_stored_documents_without_skills_use_their_text(loaded: Loaded) -> None:
 def test_no_recommendation_list_shows_a_collapsed_duplicate(loaded: Loaded) -> None:
     for family, (resume_id, summary) in loaded.resumes.items():
         for body in ({"resume_id": resume_id}, {"text": summary}):
-            response = loaded.client.post("/recommend_jobs", json={**body, "top_k": 20})
+            response = loaded.client.post("/v1/recommend_jobs", json={**body, "top_k": 20})
             assert response.status_code == 200, response.text
             results = response.json()["results"]
             assert len(results) == 15  # every stored posting, each once

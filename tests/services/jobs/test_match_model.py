@@ -1,5 +1,5 @@
 """The trained match classifier: features, held-out quality against the rule, registry
-round trip and /classify_match serving it (real PostgreSQL corpus, encoder, MLflow store)."""
+round trip and /v1/classify_match serving it (real PostgreSQL corpus, encoder, MLflow store)."""
 
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ def test_classify_match_serves_the_model(served_match, jobs_corpus):
     _, _, client = served_match
     resume, posting = _pair(jobs_corpus, same_family=True, close_level=True)
     body = client.post(
-        "/classify_match", json={"resume_id": resume.resume_id, "job_id": posting.job_id}
+        "/v1/classify_match", json={"resume_id": resume.resume_id, "job_id": posting.job_id}
     ).json()
     assert body["method"] == MODEL_METHOD
     assert body["model"] == {"name": "job-match", "version": "1", "alias": "champion"}
@@ -162,14 +162,14 @@ def test_classify_match_serves_the_model(served_match, jobs_corpus):
 
     resume, posting = _pair(jobs_corpus, same_family=True, close_level=False)
     body = client.post(
-        "/classify_match", json={"resume_id": resume.resume_id, "job_id": posting.job_id}
+        "/v1/classify_match", json={"resume_id": resume.resume_id, "job_id": posting.job_id}
     ).json()
     assert body["label"] == "no_match"  # same family, but levels too far apart
 
     # Pasted resume text: no location, so that feature is left out, and it still answers.
     resume, posting = _pair(jobs_corpus, same_family=False, close_level=True)
     body = client.post(
-        "/classify_match", json={"resume_text": resume_text(resume), "job_id": posting.job_id}
+        "/v1/classify_match", json={"resume_text": resume_text(resume), "job_id": posting.job_id}
     ).json()
     assert body["label"] == "no_match" and "location_fit" not in body["features"]
 

@@ -19,7 +19,9 @@ from tests.helpers import drop_database
 from tests.services.recommender.conftest import ADMIN_KEY, EventsHome, copy_template
 
 pytestmark = pytest.mark.hostile
-OTHER_PATHS = r"^/(health|ready|metrics|recommend_jobs|job_qa|classify_match|predict/|v1/model/)"
+OTHER_PATHS = (
+    r"^/(health|ready|metrics|(v1/)?(recommend_jobs|job_qa|classify_match|predict/)|v1/model/)"
+)
 EXAMPLES = 15
 # Rules JSON Schema cannot state answer 422 to schema-valid input: date_to after date_from,
 # ends_at in the future and after starts_at, unique variant names, an experiment_id that is

@@ -49,7 +49,26 @@ def _wait_for(predicate) -> None:
     wait_for(predicate, timeout=120.0, step=0.1)
 
 
-def test_retrain_uses_feedback_and_swaps_without_failed_requests(live, events_db) -> None:
+def _hold_training(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """(entered, release): the real train_events runs, but only once `release` is set, so a
+    test knows the job is running instead of assuming training is slow enough."""
+    from services.recommender import training
+
+    entered, release = threading.Event(), threading.Event()
+    real = training.train_events
+
+    def held(*args, **kwargs):
+        entered.set()
+        release.wait(120)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_events", held)
+    return entered, release
+
+
+def test_retrain_uses_feedback_and_swaps_without_failed_requests(
+    live, events_db, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with httpx.Client(base_url=live, timeout=20) as http:
         served = http.post("/v1/recommendations", json={"user_id": "u000001"}).json()
         bought = served["items"][0]["event_id"]
@@ -76,6 +95,7 @@ def test_retrain_uses_feedback_and_swaps_without_failed_requests(live, events_db
         threading.Thread(target=_hammer, args=(live, u, stop, s, failures))
         for u, s in zip(users, seen, strict=True)
     ]
+    entered, release = _hold_training(monkeypatch)
     for thread in threads:
         thread.start()
     try:
@@ -83,9 +103,10 @@ def test_retrain_uses_feedback_and_swaps_without_failed_requests(live, events_db
         started = httpx.post(f"{live}/v1/model/retrain", headers=ADMIN, timeout=20)
         assert started.status_code == 202, started.text
         job_id = started.json()["job_id"]
+        assert entered.wait(60)  # the job is running (and held): a second one is refused
         busy = httpx.post(f"{live}/v1/model/retrain", headers=ADMIN, timeout=20)
-        # Training takes seconds, so the first job is certainly still running: one at a time.
         assert busy.status_code == 409, busy.text
+        release.set()
 
         def finished() -> bool:
             status = httpx.get(f"{live}/v1/model/retrain/{job_id}", timeout=20).json()
@@ -99,6 +120,7 @@ def test_retrain_uses_feedback_and_swaps_without_failed_requests(live, events_db
         before = [len(s) for s in seen]
         _wait_for(lambda: all(len(s) >= n + 3 for s, n in zip(seen, before, strict=True)))
     finally:
+        release.set()
         stop.set()
         for thread in threads:
             thread.join(timeout=30)

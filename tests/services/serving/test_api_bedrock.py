@@ -1,4 +1,4 @@
-"""POST /job_qa with the Bedrock answerer, stubbed with botocore's Stubber (AWS is never called)."""
+"""POST /v1/job_qa with the Bedrock answerer, stubbed with botocore's Stubber (no AWS call)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def test_bedrock_answer_keeps_only_retrieved_citations(api, bedrock, corpus_db, 
         "A third posting also mentions it [job-424242]."
     )
     stubber.add_response("converse", converse_response(model_text), expected_request())
-    response = api.post("/job_qa", json={"question": QUESTION})
+    response = api.post("/v1/job_qa", json={"question": QUESTION})
     assert response.status_code == 200, response.text
     body = response.json()
     # The invented id is dropped; the passage number is rewritten to that passage's job id.
@@ -112,7 +112,7 @@ def test_bedrock_failure_is_503(api, bedrock):
         http_status_code=429,
         expected_params=expected_request(),
     )
-    response = api.post("/job_qa", json={"question": QUESTION})
+    response = api.post("/v1/job_qa", json={"question": QUESTION})
     assert response.status_code == 503
     assert response.json() == {"detail": "answer backend unavailable"}
 

@@ -1,4 +1,4 @@
-"""POST /classify_match: ids and free text, the calibrated rule's output, bad input."""
+"""POST /v1/classify_match: ids and free text, the calibrated rule's output, bad input."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _pair(jobs_corpus, same_family: bool):
 
 
 def _classify(client, **body):
-    response = client.post("/classify_match", json=body)
+    response = client.post("/v1/classify_match", json=body)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -69,7 +69,7 @@ def test_mixed_id_and_text(client, jobs_corpus):
     ],
 )
 def test_exactly_one_of_each_pair_or_422(client, body):
-    response = client.post("/classify_match", json=body)
+    response = client.post("/v1/classify_match", json=body)
     assert response.status_code == 422
 
 
@@ -84,6 +84,6 @@ def test_exactly_one_of_each_pair_or_422(client, body):
     ],
 )
 def test_unknown_ids_are_404(client, body, detail):
-    response = client.post("/classify_match", json=body)
+    response = client.post("/v1/classify_match", json=body)
     assert response.status_code == 404
     assert response.json() == {"detail": detail}

@@ -37,18 +37,20 @@ def test_not_ready_before_startup(serving_settings, corpus_db, encoder):
     ready = bare.get("/ready")
     assert ready.status_code == 503
     assert ready.json() == {"status": "not_ready", "reason": "encoder not loaded"}
-    response = bare.post("/recommend_jobs", json={"resume_id": "res-000001"})
+    response = bare.post("/v1/recommend_jobs", json={"resume_id": "res-000001"})
     assert response.status_code == 503
     assert response.json() == {"detail": "service is starting; retry shortly"}
 
 
 def test_metrics_count_requests_per_route_and_status(client, jobs_corpus):
     client.get("/health")
-    client.post("/recommend_jobs", json={"resume_id": "res-999999"})
+    client.post("/v1/recommend_jobs", json={"resume_id": "res-999999"})
     client.get("/no/such/path")
     text = client.get("/metrics").text
     assert 'beacon_http_requests_total{method="GET",route="/health",status="200"}' in text
-    assert 'beacon_http_requests_total{method="POST",route="/recommend_jobs",status="404"}' in text
+    assert (
+        'beacon_http_requests_total{method="POST",route="/v1/recommend_jobs",status="404"}' in text
+    )
     assert 'beacon_http_requests_total{method="GET",route="unmatched",status="404"}' in text
     assert (
         'beacon_http_request_duration_seconds_bucket{le="0.5",method="GET",route="/health",'
@@ -64,13 +66,15 @@ def test_metrics_count_requests_per_route_and_status(client, jobs_corpus):
 def test_openapi_docs(client):
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/recommend_jobs", "/job_qa", "/classify_match", "/health", "/ready"} <= set(paths)
+    assert {"/v1/recommend_jobs", "/v1/job_qa", "/v1/classify_match", "/health", "/ready"} <= set(
+        paths
+    )
 
 
 def test_one_json_access_log_line_per_request_without_bodies(client, caplog):
     caplog.set_level(logging.INFO, logger="services.serving.access")
     response = client.post(
-        "/recommend_jobs",
+        "/v1/recommend_jobs",
         json={"text": f"{SECRET}. Python developer.", "top_k": 2},
         headers={"x-request-id": "req-123"},
     )
@@ -80,7 +84,7 @@ def test_one_json_access_log_line_per_request_without_bodies(client, caplog):
     line = JsonFormatter("%(levelname)s %(name)s %(message)s").format(record)
     assert "\n" not in line
     entry = json.loads(line)
-    assert entry["method"] == "POST" and entry["route"] == "/recommend_jobs"
+    assert entry["method"] == "POST" and entry["route"] == "/v1/recommend_jobs"
     assert entry["status"] == 200 and entry["request_id"] == "req-123"
     assert isinstance(entry["duration_ms"], float)
     assert "Jane" not in caplog.text and "Secret" not in caplog.text
@@ -101,7 +105,7 @@ def test_unexpected_error_is_a_plain_500_and_logs_no_request_text(
 ):
     app = create_app(serving_settings, database=corpus_db, encoder=_FailingEncoder())
     with TestClient(app) as failing:
-        response = failing.post("/recommend_jobs", json={"text": SECRET})
+        response = failing.post("/v1/recommend_jobs", json={"text": SECRET})
     assert response.status_code == 500
     assert response.json() == {"detail": "internal server error"}
     assert "Traceback" not in response.text

@@ -16,7 +16,7 @@ QUERY = {"text": "Senior data engineer: spark, airflow, dbt and kafka.", "top_k"
 def _wait_for(client: TestClient, deadline_s: float = 30.0):
     deadline = time.monotonic() + deadline_s
     while True:
-        response = client.post("/recommend_jobs", json=QUERY)
+        response = client.post("/v1/recommend_jobs", json=QUERY)
         if response.status_code == 200 or time.monotonic() > deadline:
             return response
         time.sleep(0.25)
@@ -28,10 +28,10 @@ def test_database_outage_is_503_then_recovers(pg_home, database_url, serving_set
     pgdata = pg_home / "pgdata"
     try:
         with TestClient(create_app(serving_settings, database=database, encoder=encoder)) as api:
-            assert api.post("/recommend_jobs", json=QUERY).status_code == 200
+            assert api.post("/v1/recommend_jobs", json=QUERY).status_code == 200
             try:
                 stop_embedded(pgdata)
-                down = api.post("/recommend_jobs", json=QUERY)
+                down = api.post("/v1/recommend_jobs", json=QUERY)
                 assert down.status_code == 503
                 assert down.json() == {"detail": "database unavailable"}
                 assert down.headers["retry-after"] == "5"

@@ -1,4 +1,4 @@
-"""POST /predict/readmission and GET /v1/model/info on a real MLflow store and real pipeline."""
+"""POST /v1/predict/readmission and GET /v1/model/info on a real MLflow store and real pipeline."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _record(**changes):
 
 
 def _predict(client, records):
-    return client.post("/predict/readmission", json={"records": records})
+    return client.post("/v1/predict/readmission", json={"records": records})
 
 
 def test_single_record(predict_client, readmission_model):

@@ -1,4 +1,4 @@
-"""POST /job_qa: hybrid retrieval, extractive answers citing only retrieved postings."""
+"""POST /v1/job_qa: hybrid retrieval, extractive answers citing only retrieved postings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ CITED = re.compile(r"\[(job-\d{6})\]")
 
 
 def _ask(client, question: str, **extra):
-    response = client.post("/job_qa", json={"question": question, **extra})
+    response = client.post("/v1/job_qa", json={"question": question, **extra})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -92,6 +92,6 @@ def test_odd_questions_are_answered_not_errors(client, question):
     ],
 )
 def test_bad_question_is_422(client, body, loc):
-    response = client.post("/job_qa", json=body)
+    response = client.post("/v1/job_qa", json=body)
     assert response.status_code == 422
     assert loc in [e["loc"] for e in response.json()["detail"]]

@@ -1,4 +1,4 @@
-"""POST /recommend_jobs: by resume id and by text, filters, retrieval quality, bad input."""
+"""POST /v1/recommend_jobs: by resume id and by text, filters, retrieval quality, bad input."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _postings(corpus_db, job_ids: list[str]) -> dict[str, dict]:
 
 def test_recommend_by_resume_id(client, jobs_corpus, encoder):
     resume = jobs_corpus.resumes[0]
-    response = client.post("/recommend_jobs", json={"resume_id": resume.resume_id, "top_k": 5})
+    response = client.post("/v1/recommend_jobs", json={"resume_id": resume.resume_id, "top_k": 5})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["model"] == encoder.identity
@@ -57,9 +57,9 @@ def test_recommend_by_resume_id(client, jobs_corpus, encoder):
 def test_text_query_is_embedded_like_a_stored_resume(client, jobs_corpus):
     """Pasting a stored resume's text gives the same postings as asking by its id."""
     resume = jobs_corpus.resumes[3]
-    by_id = client.post("/recommend_jobs", json={"resume_id": resume.resume_id, "top_k": 5})
+    by_id = client.post("/v1/recommend_jobs", json={"resume_id": resume.resume_id, "top_k": 5})
     text = resume_text(resume)
-    by_text = client.post("/recommend_jobs", json={"text": text, "top_k": 5})
+    by_text = client.post("/v1/recommend_jobs", json={"text": text, "top_k": 5})
     assert by_text.status_code == 200
     assert [r["job_id"] for r in by_text.json()["results"]] == [
         r["job_id"] for r in by_id.json()["results"]
@@ -73,7 +73,7 @@ def test_retrieval_quality_role_family_precision_at_10(client, jobs_corpus, corp
     """Share of each resume's top-10 postings that are in the resume's true role family."""
     shares = []
     for resume in jobs_corpus.resumes:
-        response = client.post("/recommend_jobs", json={"resume_id": resume.resume_id})
+        response = client.post("/v1/recommend_jobs", json={"resume_id": resume.resume_id})
         assert response.status_code == 200
         ids = [r["job_id"] for r in response.json()["results"]]
         assert len(ids) == 10
@@ -93,7 +93,7 @@ def test_filtered_query_fills_top_k_and_respects_filters(client, jobs_corpus, co
     top_k = 20
     assert matching >= top_k  # the corpus must allow a full page for this test to mean much
     response = client.post(
-        "/recommend_jobs",
+        "/v1/recommend_jobs",
         json={"resume_id": jobs_corpus.resumes[1].resume_id, "top_k": top_k, "filters": filters},
     )
     assert response.status_code == 200
@@ -110,7 +110,7 @@ def test_location_salary_and_single_seniority_filters(client, jobs_corpus, corpu
         "top_k": 15,
         "filters": {"location": "FRANCE", "min_salary": 90000, "seniority": "senior"},
     }
-    response = client.post("/recommend_jobs", json=body)
+    response = client.post("/v1/recommend_jobs", json=body)
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert results, "the corpus has senior postings in France"
@@ -126,7 +126,7 @@ def test_remote_postings_match_a_city_in_their_country(client, jobs_corpus):
         "top_k": 50,
         "filters": {"location": "Lyon, France"},
     }
-    results = client.post("/recommend_jobs", json=body).json()["results"]
+    results = client.post("/v1/recommend_jobs", json=body).json()["results"]
     on_site = {r["location"] for r in results if not r["remote"]}
     remote = {r["location"] for r in results if r["remote"]}
     assert on_site == {"Lyon, France"}
@@ -143,7 +143,7 @@ def test_fewer_matches_than_top_k_returns_what_matches(client, jobs_corpus, corp
         "top_k": 50,
         "filters": {"remote": True, "seniority": ["principal"]},
     }
-    assert len(client.post("/recommend_jobs", json=body).json()["results"]) == matching < 50
+    assert len(client.post("/v1/recommend_jobs", json=body).json()["results"]) == matching < 50
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_fewer_matches_than_top_k_returns_what_matches(client, jobs_corpus, corp
     ],
 )
 def test_bad_input_is_422_naming_the_field(client, body, loc):
-    response = client.post("/recommend_jobs", json=body)
+    response = client.post("/v1/recommend_jobs", json=body)
     assert response.status_code == 422, response.text
     errors = response.json()["detail"]
     assert loc in [e["loc"] for e in errors]
@@ -176,7 +176,7 @@ def test_bad_input_is_422_naming_the_field(client, body, loc):
 
 
 def test_top_k_above_max_names_the_limit(client):
-    response = client.post("/recommend_jobs", json={"resume_id": "res-000001", "top_k": 51})
+    response = client.post("/v1/recommend_jobs", json={"resume_id": "res-000001", "top_k": 51})
     (error,) = response.json()["detail"]
     assert error == {
         "type": "less_than_equal",
@@ -188,13 +188,13 @@ def test_top_k_above_max_names_the_limit(client):
 
 def test_malformed_json_is_422(client):
     response = client.post(
-        "/recommend_jobs", content=b"{not json", headers={"content-type": "application/json"}
+        "/v1/recommend_jobs", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
 
 
 def test_unknown_resume_is_404(client):
-    response = client.post("/recommend_jobs", json={"resume_id": "res-999999"})
+    response = client.post("/v1/recommend_jobs", json={"resume_id": "res-999999"})
     assert response.status_code == 404
     assert response.json() == {"detail": "resume 'res-999999' not found"}
 
@@ -204,6 +204,6 @@ def test_resume_without_embedding_is_409(db, serving_settings, encoder):
     with db.connection() as conn:
         upsert_resumes(conn, [resume])
     with TestClient(create_app(serving_settings, database=db, encoder=encoder)) as fresh:
-        response = fresh.post("/recommend_jobs", json={"resume_id": "res-new"})
+        response = fresh.post("/v1/recommend_jobs", json={"resume_id": "res-new"})
     assert response.status_code == 409
     assert "no embedding yet" in response.json()["detail"]

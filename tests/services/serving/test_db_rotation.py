@@ -112,7 +112,7 @@ def test_rotation_under_load_fails_no_request(
             with httpx.Client(base_url=base, timeout=20.0) as http:
                 while not stop.is_set():
                     started = time.monotonic()
-                    response = http.post("/recommend_jobs", json=QUERY)
+                    response = http.post("/v1/recommend_jobs", json=QUERY)
                     if response.status_code == 200:
                         served.append(time.monotonic())
                     else:

@@ -47,7 +47,7 @@ def test_three_max_length_questions_do_not_starve_a_short_request(
         with httpx.Client(base_url=base_url, timeout=60) as client:
             while not stop.is_set():
                 body = {"question": _max_length_question(rng), "top_k": serving_settings.max_top_k}
-                statuses.append(client.post("/job_qa", json=body).status_code)
+                statuses.append(client.post("/v1/job_qa", json=body).status_code)
 
     with serve_in_thread(app) as base_url:
         clients = [
@@ -62,7 +62,7 @@ def test_three_max_length_questions_do_not_starve_a_short_request(
                 for i in range(5):
                     started = time.perf_counter()
                     response = client.post(
-                        "/recommend_jobs", json={"text": f"python backend engineer {i}"}
+                        "/v1/recommend_jobs", json={"text": f"python backend engineer {i}"}
                     )
                     waits.append(time.perf_counter() - started)
                     assert response.status_code == 200, response.text
@@ -70,7 +70,7 @@ def test_three_max_length_questions_do_not_starve_a_short_request(
             stop.set()
             for thread in clients:
                 thread.join(60)
-    print(f"short requests under 3 long /job_qa clients: {[round(w, 3) for w in waits]} s")
+    print(f"short requests under 3 long /v1/job_qa clients: {[round(w, 3) for w in waits]} s")
     assert max(waits) < 1.0
     assert statuses and set(statuses) <= {200, 503}, statuses
     assert 200 in statuses, "the long questions are answered too, not just refused"
@@ -81,10 +81,12 @@ def test_a_saturated_encoder_answers_503_with_retry_after(serving_settings, corp
     encoder = TransformerEncoder(serving_settings.model_copy(update=one_slot))
     app = create_app(serving_settings, database=corpus_db, encoder=encoder)
     with TestClient(app) as client, encoder.slots.slot(10_000):  # another request holds it
-        response = client.post("/recommend_jobs", json={"text": "registered nurse nights"})
+        response = client.post("/v1/recommend_jobs", json={"text": "registered nurse nights"})
         assert response.status_code == 503
         assert response.headers["Retry-After"]
         assert "busy" in response.json()["detail"]
         assert "nurse" not in response.text
     with TestClient(app) as client:  # freed: the same request succeeds
-        assert client.post("/recommend_jobs", json={"text": "registered nurse"}).status_code == 200
+        assert (
+            client.post("/v1/recommend_jobs", json={"text": "registered nurse"}).status_code == 200
+        )

@@ -59,7 +59,7 @@ def test_stalled_database_fails_requests_fast_while_health_answers(
             def stalled() -> None:
                 try:
                     r = httpx.post(
-                        f"{base}/recommend_jobs", json={"resume_id": "res-000001"}, timeout=30
+                        f"{base}/v1/recommend_jobs", json={"resume_id": "res-000001"}, timeout=30
                     )
                     results.append(r.status_code)
                 except httpx.HTTPError as exc:
@@ -81,7 +81,7 @@ def test_stalled_database_fails_requests_fast_while_health_answers(
             # Every stalled request ended with a clean 503 (statement or pool timeout).
             assert set(results) == {503}, results
             again = httpx.post(
-                f"{base}/recommend_jobs", json={"resume_id": "res-000001"}, timeout=30
+                f"{base}/v1/recommend_jobs", json={"resume_id": "res-000001"}, timeout=30
             )
             assert again.status_code == 200
     finally:

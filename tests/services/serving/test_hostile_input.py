@@ -22,30 +22,30 @@ RECOMMEND = {"text": "Senior data engineer: spark, airflow, dbt and kafka.", "to
 
 # (path, body with the poisoned value, location the 422 must name)
 POISONED_FIELDS = [
-    ("/recommend_jobs", {"resume_id": NUL}, ["body", "resume_id"]),
-    ("/recommend_jobs", {"text": "python " + NUL}, ["body", "text"]),
+    ("/v1/recommend_jobs", {"resume_id": NUL}, ["body", "resume_id"]),
+    ("/v1/recommend_jobs", {"text": "python " + NUL}, ["body", "text"]),
     (
-        "/recommend_jobs",
+        "/v1/recommend_jobs",
         {**RECOMMEND, "filters": {"location": NUL}},
         ["body", "filters", "location"],
     ),
-    ("/job_qa", {"question": "Which jobs " + NUL}, ["body", "question"]),
+    ("/v1/job_qa", {"question": "Which jobs " + NUL}, ["body", "question"]),
     (
-        "/job_qa",
+        "/v1/job_qa",
         {"question": "Which jobs?", "filters": {"location": BEL}},
         ["body", "filters", "location"],
     ),
-    ("/classify_match", {"resume_id": NUL, "job_id": "job-000001"}, ["body", "resume_id"]),
-    ("/classify_match", {"resume_id": "res-000001", "job_id": NUL}, ["body", "job_id"]),
-    ("/classify_match", {"resume_text": "x " + NUL, "job_id": "j"}, ["body", "resume_text"]),
-    ("/classify_match", {"resume_id": "r", "job_text": "y " + NUL}, ["body", "job_text"]),
+    ("/v1/classify_match", {"resume_id": NUL, "job_id": "job-000001"}, ["body", "resume_id"]),
+    ("/v1/classify_match", {"resume_id": "res-000001", "job_id": NUL}, ["body", "job_id"]),
+    ("/v1/classify_match", {"resume_text": "x " + NUL, "job_id": "j"}, ["body", "resume_text"]),
+    ("/v1/classify_match", {"resume_id": "r", "job_text": "y " + NUL}, ["body", "job_text"]),
     (
-        "/predict/readmission",
+        "/v1/predict/readmission",
         {"records": [{**EXAMPLE_RECORD, "race": NUL}]},
         ["body", "records", 0, "race"],
     ),
     (
-        "/predict/readmission",
+        "/v1/predict/readmission",
         {"records": [{**EXAMPLE_RECORD, "diag_1": BEL}]},
         ["body", "records", 0, "diag_1"],
     ),
@@ -75,7 +75,7 @@ def test_nul_or_control_character_in_any_field_is_a_422_naming_it(client, path, 
 
 def test_newlines_and_tabs_in_free_text_are_fine(client) -> None:
     body = {"text": "Senior data engineer\n\tspark, airflow,\r\n dbt and kafka.", "top_k": 2}
-    assert client.post("/recommend_jobs", json=body).status_code == 200
+    assert client.post("/v1/recommend_jobs", json=body).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_newlines_and_tabs_in_free_text_are_fine(client) -> None:
     ],
 )
 def test_lax_types_are_refused(client, body, loc) -> None:
-    response = client.post("/recommend_jobs", json=body)
+    response = client.post("/v1/recommend_jobs", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == loc
 
@@ -96,13 +96,13 @@ def test_lax_types_are_refused(client, body, loc) -> None:
 def test_oversize_body_is_a_413_counted_as_4xx_and_not_logged_as_error(client, caplog) -> None:
     caplog.set_level(logging.INFO)
     huge = {"text": "x" * (300 * 1024)}
-    response = client.post("/recommend_jobs", json=huge)
+    response = client.post("/v1/recommend_jobs", json=huge)
     assert response.status_code == 413
     assert response.text == "Content Too Large"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     metrics = client.get("/metrics").text
-    assert 'route="/recommend_jobs",status="413"' in metrics
-    assert 'route="/recommend_jobs",status="500"' not in metrics
+    assert 'route="/v1/recommend_jobs",status="413"' in metrics
+    assert 'route="/v1/recommend_jobs",status="500"' not in metrics
 
 
 def test_every_response_carries_security_headers(client) -> None:

@@ -54,7 +54,7 @@ def _hammer(base_url: str, stop: threading.Event, seen: list, failures: list) ->
     def record(payload: dict) -> tuple:
         return payload["model"]["version"], payload["threshold"]
 
-    hammer(base_url, "/predict/readmission", body, record, stop, seen, failures, timeout=10)
+    hammer(base_url, "/v1/predict/readmission", body, record, stop, seen, failures, timeout=10)
 
 
 def _info(base_url: str) -> dict:
@@ -125,7 +125,7 @@ def test_broken_versions_are_refused_and_the_old_one_kept(live, store, name, rea
     assert info["refused"]["stage"] == "smoke"
     assert _metric(base_url, name, "refused_smoke") == 1.0
     response = httpx.post(
-        f"{base_url}/predict/readmission", json={"records": [EXAMPLE_RECORD]}, timeout=10
+        f"{base_url}/v1/predict/readmission", json={"records": [EXAMPLE_RECORD]}, timeout=10
     )
     assert response.status_code == 200
     assert response.json()["model"]["version"] == "1"

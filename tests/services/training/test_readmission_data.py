@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,11 +47,9 @@ def test_generated_data_has_the_public_layout(small_frame: pd.DataFrame) -> None
     assert set(frame["insulin"]) == {"No", "Steady", "Up", "Down"}
 
 
-def test_full_size_generation_takes_seconds() -> None:
-    started = time.perf_counter()
-    frame = generate_readmission()
-    assert len(frame) == 100_000
-    assert time.perf_counter() - started < 15  # ~1 s on a quiet laptop core
+def test_full_size_generation_has_the_default_size() -> None:
+    # How long it takes is a figure of bench/bench_generators.py, not a test.
+    assert len(generate_readmission()) == 100_000
 
 
 def test_split_is_by_patient_and_keeps_time_order(small_frame: pd.DataFrame) -> None:

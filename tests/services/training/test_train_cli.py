@@ -87,6 +87,49 @@ def test_train_readmission_end_to_end_then_resume(database_url, training_home) -
     missing = runner.invoke(app, ["model", "promote", "readmission", "--version", "9"], env=env)
     assert missing.exit_code == 2 and "no version 9" in missing.output
 
+    # A worse candidate (a constant predictor, ROC AUC 0.5) as version 2: the gate keeps it
+    # out with exit 1; the operator override moves the alias anyway; rollback restores 1.
+    worse = _register_constant_model(settings)
+    gated = runner.invoke(
+        app, ["model", "promote", "readmission", "--if-better", "--version", worse], env=env
+    )
+    assert gated.exit_code == 1, gated.output
+    assert "gate failed: champion/challenger" in gated.output
+    assert _champion(settings) == "1"
+    forced = runner.invoke(app, ["model", "promote", "readmission", "--version", worse], env=env)
+    assert forced.exit_code == 0, forced.output
+    assert f"promoted version {worse}" in forced.output and _champion(settings) == worse
+    back = runner.invoke(app, ["model", "rollback", "readmission"], env=env)
+    assert back.exit_code == 0, back.output
+    assert _champion(settings) == "1"
+
+
+def _champion(settings) -> str:
+    return str(registry.alias_version("readmission", registry.CHAMPION, settings).version)
+
+
+def _register_constant_model(settings) -> str:
+    """Register a pipeline that predicts the base rate for everyone; returns its version."""
+    from sklearn.dummy import DummyClassifier
+
+    from services.training.features import build_preprocessor, model_pipeline
+    from services.training.readmission_data import generate_readmission
+    from services.training.readmission_schema import TARGET_COLUMN, to_target
+
+    frame = generate_readmission(500, seed=3)
+    model = model_pipeline(build_preprocessor(), DummyClassifier(strategy="prior"))
+    model.fit(frame[FEATURE_COLUMNS], to_target(frame[TARGET_COLUMN]))
+    version = registry.register_model(
+        "readmission",
+        model,
+        frame[FEATURE_COLUMNS].head(1),
+        threshold=0.5,
+        family="logreg",
+        metrics={"test_roc_auc": 0.5, "test_pr_auc": 0.1, "test_brier": 0.1},
+        settings=settings,
+    ).version
+    return str(version)
+
 
 def _settings(home: Path):
     from services.training.settings import TrainingSettings
