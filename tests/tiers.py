@@ -1,0 +1,208 @@
+"""Test tiers: derives the `unit` tier and guards it against model runtimes and child processes.
+
+A test is `unit` when it carries none of the heavier markers (slow, realdata, hostile, e2e,
+integration) and needs none of the fixtures that start a server, load the embedding model,
+synthesize CDK apps or run Airflow; every other test is `integration`. `make test-fast` runs
+`pytest -m unit`. The guard makes the tier honest: a unit test that imports a model runtime or
+starts a process fails, naming what it did, so a heavy dependency cannot slip in unnoticed.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import sys
+import threading
+from collections.abc import Generator, Iterable
+
+import pytest
+
+#: Markers that keep a test out of the unit tier (`integration` is also set by hand, on a
+#: module whose tests spawn processes or load a model without a fixture that says so).
+HEAVY_MARKERS = ("slow", "realdata", "hostile", "e2e", "integration")
+
+#: Fixtures whose use (directly or through other fixtures) makes a test `integration`.
+HEAVY_FIXTURES = frozenset(
+    {
+        "pg_home",  # the session's embedded PostgreSQL server (database_url, db, ...)
+        "private_home",  # a test's own embedded server
+        "encoder",  # the real sentence-transformers model
+        "airflow_python",  # the Airflow venv: DAG runs in child processes
+        "built",  # CDK synthesis (jsii runs node)
+        "training_home",  # a real MLflow store shared by the training tests
+        "model_store",  # a real MLflow store per test
+        "champion_store",
+        "events_home",
+        "local_demo",  # `beacon demo` in a child process
+        "deployed",
+        "real_zip",
+    }
+)
+
+#: Top-level modules a unit test must not import: model runtimes and Airflow.
+FORBIDDEN_IMPORTS = ("torch", "sentence_transformers", "onnxruntime", "transformers", "airflow")
+
+#: Audit events raised when Python starts a process (subprocess, fork, exec, spawn, system).
+SPAWN_EVENTS = frozenset(
+    {
+        "subprocess.Popen",
+        "os.fork",
+        "os.forkpty",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.system",
+        "os.exec",
+    }
+)
+
+TIER_KEY = pytest.StashKey[str]()
+
+
+def tier_of(item: pytest.Item) -> str:
+    """`unit` or `integration` for one collected test."""
+    if any(item.get_closest_marker(name) for name in HEAVY_MARKERS):
+        return "integration"
+    if HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return "integration"
+    return "unit"
+
+
+class _Guard:
+    """What the running unit test did that the tier forbids; None when no unit test runs."""
+
+    def __init__(self) -> None:
+        self.test: str | None = None
+        self.forbidden: tuple[str, ...] = FORBIDDEN_IMPORTS
+        self.violations: list[str] = []
+        self.lock = threading.Lock()
+
+    def record(self, what: str) -> str:
+        message = f"unit-tier test {self.test} {what}"
+        with self.lock:
+            self.violations.append(message)
+        return message
+
+
+_GUARD = _Guard()
+
+
+def _audit(event: str, args: tuple) -> None:
+    # Audit hooks cannot be removed, so the hook stays installed and checks the flag.
+    if _GUARD.test is None or event not in SPAWN_EVENTS:
+        return
+    target = args[0] if args else ""
+    raise RuntimeError(_GUARD.record(f"started a process ({event}: {target!r})"))
+
+
+class _ImportBlocker(importlib.abc.MetaPathFinder):
+    """Refuses the forbidden modules while a unit test runs (only first imports reach it)."""
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> None:
+        if _GUARD.test is not None and fullname.partition(".")[0] in _GUARD.forbidden:
+            # Recorded as well as raised: code that falls back on ImportError still fails.
+            raise ImportError(_GUARD.record(f"imported {fullname}"), name=fullname)
+        return None
+
+
+def _wrap_fork_exec() -> None:
+    # multiprocessing's spawn/forkserver start children through _posixsubprocess.fork_exec,
+    # which raises no audit event; subprocess imported its own reference (audited above).
+    import _posixsubprocess
+
+    original = _posixsubprocess.fork_exec
+    if getattr(original, "__beacon_guarded__", False):
+        return
+
+    def fork_exec(*args: object, **kwargs: object):
+        if _GUARD.test is not None:
+            raise RuntimeError(_GUARD.record("started a process (fork_exec)"))
+        return original(*args, **kwargs)
+
+    fork_exec.__beacon_guarded__ = True  # type: ignore[attr-defined]
+    _posixsubprocess.fork_exec = fork_exec
+
+
+def install(config: pytest.Config) -> None:
+    """Install the guard once per process (called from pytest_configure)."""
+    forbidden = config.getini("unit_forbidden_imports")
+    _GUARD.forbidden = tuple(forbidden) if forbidden else FORBIDDEN_IMPORTS
+    if not any(isinstance(finder, _ImportBlocker) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _ImportBlocker())
+        sys.addaudithook(_audit)
+        _wrap_fork_exec()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "unit_forbidden_imports",
+        "top-level modules a unit-tier test may not import",
+        type="linelist",
+        default=list(FORBIDDEN_IMPORTS),
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "unit: fast tier, derived (no server, model, Airflow or child process)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "integration: needs a server, a model, Airflow or a child process (derived, or set "
+        "on a module whose fixtures do not show it)",
+    )
+    install(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = tier_of(item)
+        item.stash[TIER_KEY] = tier
+        item.add_marker(tier)
+        # The junit report carries the tier, so bench/suite_breakdown.py can sum by it.
+        item.user_properties.append(("tier", tier))
+
+
+def _guarded(item: pytest.Item) -> Generator[None, object, object]:
+    if item.stash.get(TIER_KEY, "integration") != "unit":
+        return (yield)
+    _GUARD.test, _GUARD.violations = item.nodeid, []
+    try:
+        result = yield
+    finally:
+        _GUARD.test = None
+    found = list(_GUARD.violations)
+    new_modules = [name for name in _heavy_loaded() if name not in _BEFORE]
+    if new_modules:
+        found.append(f"unit-tier test {item.nodeid} loaded {', '.join(new_modules)}")
+    if found:
+        pytest.fail(
+            "\n".join(found) + "\n(mark the test or its module `integration`, or move the "
+            "work behind a fixture listed in tests/tiers.py HEAVY_FIXTURES)",
+            pytrace=False,
+        )
+    return result
+
+
+def _heavy_loaded(names: Iterable[str] | None = None) -> list[str]:
+    names = _GUARD.forbidden if names is None else names
+    return [name for name in names if name in sys.modules]
+
+
+#: Forbidden modules already loaded (e.g. by collection) are not blamed on a unit test.
+_BEFORE: set[str] = set()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    _BEFORE.clear()
+    _BEFORE.update(_heavy_loaded())
+    return (yield from _guarded(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from _guarded(item))
+
+
+# Teardown is not guarded: the last test of a module or session also runs the finalizers of
+# wider fixtures other tiers set up (stopping the embedded server spawns pg_ctl).
