@@ -14,7 +14,7 @@ from psycopg import sql
 from tests.helpers import embedded_home
 
 # The unit/integration tiers and the unit tier's guard (make test-fast runs -m unit).
-pytest_plugins = ["tests.tiers"]
+pytest_plugins = ["tests.tiers", "pytester"]
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

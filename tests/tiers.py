@@ -121,10 +121,8 @@ def _wrap_fork_exec() -> None:
     _posixsubprocess.fork_exec = fork_exec
 
 
-def install(config: pytest.Config) -> None:
+def install() -> None:
     """Install the guard once per process (called from pytest_configure)."""
-    forbidden = config.getini("unit_forbidden_imports")
-    _GUARD.forbidden = tuple(forbidden) if forbidden else FORBIDDEN_IMPORTS
     if not any(isinstance(finder, _ImportBlocker) for finder in sys.meta_path):
         sys.meta_path.insert(0, _ImportBlocker())
         sys.addaudithook(_audit)
@@ -149,7 +147,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "integration: needs a server, a model, Airflow or a child process (derived, or set "
         "on a module whose fixtures do not show it)",
     )
-    install(config)
+    install()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -162,46 +160,55 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.user_properties.append(("tier", tier))
 
 
-def _guarded(item: pytest.Item) -> Generator[None, object, object]:
+BEFORE_KEY = pytest.StashKey[frozenset[str]]()
+
+
+def _guarded(item: pytest.Item, phase: str) -> Generator[None, object, object]:
     if item.stash.get(TIER_KEY, "integration") != "unit":
-        return (yield)
-    _GUARD.test, _GUARD.violations = item.nodeid, []
+        # Unguarded; also when nested in a unit test's own pytest run (tests/test_tiers.py).
+        saved_test, _GUARD.test = _GUARD.test, None
+        try:
+            return (yield)
+        finally:
+            _GUARD.test = saved_test
+    forbidden = tuple(item.config.getini("unit_forbidden_imports")) or FORBIDDEN_IMPORTS
+    if phase == "setup":
+        # Modules already loaded (by collection, or an earlier test) are not this test's doing.
+        item.stash[BEFORE_KEY] = frozenset(_loaded(forbidden))
+    before = item.stash.get(BEFORE_KEY, frozenset())
+    # Saved and restored, so a pytest run nested inside a unit test (tests/test_tiers.py)
+    # keeps its findings apart from the outer test's.
+    saved = (_GUARD.test, _GUARD.forbidden, _GUARD.violations)
+    _GUARD.test, _GUARD.forbidden, _GUARD.violations = item.nodeid, forbidden, []
     try:
         result = yield
     finally:
-        _GUARD.test = None
-    found = list(_GUARD.violations)
-    new_modules = [name for name in _heavy_loaded() if name not in _BEFORE]
+        found = _GUARD.violations
+        _GUARD.test, _GUARD.forbidden, _GUARD.violations = saved
+    new_modules = [name for name in _loaded(forbidden) if name not in before]
     if new_modules:
         found.append(f"unit-tier test {item.nodeid} loaded {', '.join(new_modules)}")
     if found:
         pytest.fail(
-            "\n".join(found) + "\n(mark the test or its module `integration`, or move the "
-            "work behind a fixture listed in tests/tiers.py HEAVY_FIXTURES)",
+            "\n".join(found) + "\n(mark the test or its module `integration`, or reach the "
+            "work through a fixture listed in tests/tiers.py HEAVY_FIXTURES)",
             pytrace=False,
         )
     return result
 
 
-def _heavy_loaded(names: Iterable[str] | None = None) -> list[str]:
-    names = _GUARD.forbidden if names is None else names
+def _loaded(names: Iterable[str]) -> list[str]:
     return [name for name in names if name in sys.modules]
-
-
-#: Forbidden modules already loaded (e.g. by collection) are not blamed on a unit test.
-_BEFORE: set[str] = set()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
-    _BEFORE.clear()
-    _BEFORE.update(_heavy_loaded())
-    return (yield from _guarded(item))
+    return (yield from _guarded(item, "setup"))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    return (yield from _guarded(item))
+    return (yield from _guarded(item, "call"))
 
 
 # Teardown is not guarded: the last test of a module or session also runs the finalizers of

@@ -1,0 +1,107 @@
+"""The unit tier's derivation and guard (tests/tiers.py), run on small generated suites."""
+
+from __future__ import annotations
+
+import pytest
+
+CONFTEST = """
+import pytest
+
+pytest_plugins = ["tests.tiers"]
+
+
+@pytest.fixture
+def pg_home():
+    return "a server"
+"""
+
+INI = """
+[pytest]
+addopts = -p no:cacheprovider
+unit_forbidden_imports =
+    beacon_fake_runtime
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A suite with the tiers plugin, the fake server fixture and a fake model runtime."""
+    pytester.makeconftest(CONFTEST)
+    pytester.makeini(INI)
+    pytester.makepyfile(beacon_fake_runtime="LOADED = True\n")
+    pytester.syspathinsert()
+    return pytester
+
+
+def test_tiers_are_derived_from_markers_and_fixtures(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_mixed="""
+        import pytest
+
+        def test_plain():
+            pass
+
+        def test_server(pg_home):
+            pass
+
+        @pytest.mark.slow
+        def test_marked_slow():
+            pass
+        """
+    )
+    result = suite.runpytest_inprocess("-m", "unit", "-q")
+    result.assert_outcomes(passed=1, deselected=2)
+    result = suite.runpytest_inprocess("-m", "integration", "-q", "-rA")
+    result.assert_outcomes(passed=2, deselected=1)
+    result.stdout.fnmatch_lines(["*test_server*", "*test_marked_slow*"])
+
+
+def test_unit_test_starting_a_process_fails(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_spawn="""
+        import subprocess
+
+        def test_spawns():
+            subprocess.run(["true"], check=True)
+        """
+    )
+    result = suite.runpytest_inprocess("-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*unit-tier test*test_spawns started a process*"])
+
+
+def test_unit_test_importing_a_runtime_fails_even_if_it_catches_the_error(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(
+        test_runtime="""
+        def test_falls_back():
+            try:
+                import beacon_fake_runtime  # noqa: F401
+            except ImportError:
+                pass
+        """
+    )
+    result = suite.runpytest_inprocess("-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*unit-tier test*test_falls_back imported beacon_fake_runtime*"])
+
+
+def test_integration_tests_may_start_processes_and_load_runtimes(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_heavy="""
+        import subprocess
+
+        import pytest
+
+        pytestmark = pytest.mark.integration
+
+        def test_spawns_and_loads():
+            subprocess.run(["true"], check=True)
+            import beacon_fake_runtime
+
+            assert beacon_fake_runtime.LOADED
+        """
+    )
+    result = suite.runpytest_inprocess("-q")
+    result.assert_outcomes(passed=1)
