@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 CONFTEST = """
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["tests.tiers"]
@@ -105,3 +109,16 @@ def test_integration_tests_may_start_processes_and_load_runtimes(suite: pytest.P
     )
     result = suite.runpytest_inprocess("-q")
     result.assert_outcomes(passed=1)
+
+
+def test_every_listed_integration_test_still_exists() -> None:
+    from tests.tiers import INTEGRATION_TESTS
+
+    root = Path(__file__).resolve().parents[1]
+    stale = []
+    for prefix in INTEGRATION_TESTS:
+        path, _, name = prefix.partition("::")
+        source = root / path
+        if not source.is_file() or (name and f"def {name}" not in source.read_text()):
+            stale.append(prefix)
+    assert not stale, f"tests/tiers.py INTEGRATION_TESTS names tests that moved: {stale}"

