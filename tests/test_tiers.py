@@ -122,3 +122,22 @@ def test_every_listed_integration_test_still_exists() -> None:
         if not source.is_file() or (name and f"def {name}" not in source.read_text()):
             stale.append(prefix)
     assert not stale, f"tests/tiers.py INTEGRATION_TESTS names tests that moved: {stale}"
+
+
+def test_the_unit_run_does_not_import_modules_marked_heavy(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_fuzz="""
+        import pytest
+
+        pytestmark = pytest.mark.hostile
+
+        raise RuntimeError("a heavy module was imported")
+        """,
+        test_light="""
+        def test_light():
+            pass
+        """,
+    )
+    suite.runpytest_inprocess("-m", "unit", "-q").assert_outcomes(passed=1)
+    # Without -m unit the module is imported (and here fails to): the skip is the tier's alone.
+    suite.runpytest_inprocess("-q").assert_outcomes(errors=1)

@@ -10,9 +10,11 @@ starts a process fails, naming what it did, so a heavy dependency cannot slip in
 from __future__ import annotations
 
 import importlib.abc
+import re
 import sys
 import threading
 from collections.abc import Generator, Iterable
+from pathlib import Path
 
 import pytest
 
@@ -192,6 +194,28 @@ def pytest_configure(config: pytest.Config) -> None:
         "on a module whose fixtures do not show it)",
     )
     install()
+
+
+_HEAVY_MODULE = re.compile(rf"^pytestmark = pytest\.mark\.({'|'.join(HEAVY_MARKERS)})\b", re.M)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m unit`, skip importing modules none of whose tests can be unit.
+
+    Importing schemathesis, cdk-nag or Airflow helpers only to deselect every test would
+    cost the inner loop seconds; the module's own `pytestmark` or a whole-file entry in
+    INTEGRATION_TESTS says so without importing it.
+    """
+    if config.option.markexpr.strip() != "unit" or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    relative = collection_path.relative_to(config.rootpath).as_posix()
+    if relative in INTEGRATION_TESTS:
+        return True
+    if _HEAVY_MODULE.search(collection_path.read_text(encoding="utf-8")):
+        return True
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)
