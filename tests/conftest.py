@@ -53,6 +53,15 @@ def database_url(pg_admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def second_database_url(pg_admin_url: str) -> Iterator[str]:
+    """Another fresh, migrated database for the same test (e.g. a clean twin), dropped after."""
+    from tests.helpers import temporary_database
+
+    with temporary_database(pg_admin_url) as url:
+        yield url
+
+
+@pytest.fixture
 def db(database_url: str):
     """A pooled Database on the test's fresh database."""
     from services.core.database import Database
