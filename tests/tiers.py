@@ -82,6 +82,16 @@ INTEGRATION_TESTS: dict[str, str] = {
     "tests/services/training/test_readmission_data.py::test_drift_hook": "generates 2 x 20k rows",
 }
 
+#: Session fixtures too costly to build once per xdist worker: the tests that use one share an
+#: xdist group, so `-n 2 --dist loadgroup` runs them on one worker (first match wins).
+XDIST_GROUPS: tuple[tuple[str, str], ...] = (
+    ("built", "cdk-synth"),  # three CDK environments
+    ("champion", "drift-champion"),  # a model trained on 20,000 rows
+    ("events_template_url", "events-data"),  # the events catalogue, embedded
+    ("jobs_database_url", "jobs-corpus"),  # 300 postings, embedded
+    ("training_home", "training-store"),  # one MLflow store
+)
+
 #: Top-level modules a unit test must not import: model runtimes and Airflow.
 FORBIDDEN_IMPORTS = ("torch", "sentence_transformers", "onnxruntime", "transformers", "airflow")
 
@@ -219,13 +229,20 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The marker exists only with xdist installed (--strict-markers would reject it otherwise).
+    grouping = config.pluginmanager.hasplugin("xdist")
     for item in items:
         tier = tier_of(item)
         item.stash[TIER_KEY] = tier
         item.add_marker(tier)
         # The junit report carries the tier, so bench/suite_breakdown.py can sum by it.
         item.user_properties.append(("tier", tier))
+        if grouping:
+            names = getattr(item, "fixturenames", ())
+            group = next((group for fixture, group in XDIST_GROUPS if fixture in names), None)
+            if group is not None:
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 BEFORE_KEY = pytest.StashKey[frozenset[str]]()
