@@ -141,3 +141,20 @@ def test_the_unit_run_does_not_import_modules_marked_heavy(suite: pytest.Pyteste
     suite.runpytest_inprocess("-m", "unit", "-q").assert_outcomes(passed=1)
     # Without -m unit the module is imported (and here fails to): the skip is the tier's alone.
     suite.runpytest_inprocess("-q").assert_outcomes(errors=1)
+
+
+def test_tests_sharing_a_costly_session_fixture_share_an_xdist_group(
+    suite: pytest.Pytester,
+) -> None:
+    pytest.importorskip("xdist")
+    suite.makeconftest(CONFTEST + "\n\n@pytest.fixture\ndef built():\n    return {}\n")
+    suite.makepyfile(
+        test_grouped="""
+        def test_synth(built, request):
+            assert request.node.get_closest_marker("xdist_group").args == ("cdk-synth",)
+
+        def test_free(request):
+            assert request.node.get_closest_marker("xdist_group") is None
+        """
+    )
+    suite.runpytest_inprocess("-q").assert_outcomes(passed=2)
