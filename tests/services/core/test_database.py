@@ -80,3 +80,16 @@ def test_unreachable_database_raises_database_unavailable(tmp_path) -> None:
             pass
     finally:
         db.close()
+
+
+def test_temporary_databases_are_dropped_even_when_the_test_fails(pg_admin_url: str) -> None:
+    from tests.helpers import database_name, database_names, temporary_database
+
+    before = database_names(pg_admin_url)
+    with (
+        pytest.raises(RuntimeError, match="the test failed"),
+        temporary_database(pg_admin_url) as url,
+    ):
+        assert database_name(url) in database_names(pg_admin_url) - before
+        raise RuntimeError("the test failed")
+    assert database_names(pg_admin_url) == before

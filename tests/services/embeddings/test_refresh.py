@@ -152,13 +152,12 @@ def _beacon(*args: str) -> list[str]:
 
 
 def test_killed_refresh_reruns_to_the_clean_state(
-    pg_admin_url, database_url, tmp_path, encoder, embedding_settings
+    database_url, second_database_url, tmp_path, encoder, embedding_settings
 ) -> None:
     from services.core.database import Database
-    from tests.helpers import fresh_database
 
     corpus = generate_corpus(n_postings=60, n_resumes=6, seed=21)
-    clean_url = fresh_database(pg_admin_url)
+    clean_url = second_database_url
     for url in (database_url, clean_url):
         with psycopg.connect(url) as conn:
             upsert_postings(conn, corpus.postings)
