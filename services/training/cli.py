@@ -176,33 +176,26 @@ def train_readmission_command(
         children = spawn_local_workers(passed, workers)
     try:
         with _mlflow_errors():
+            shared = {
+                "database_url": resolve_database_url(settings),
+                "frame": frame,
+                "run_id": run_id,
+                "families": chosen,
+                "trials": trials,
+                "say": typer.echo,
+                "on_trial": _trial_printer,
+            }
             if part.index != 0:
                 from services.training.parallel import search_worker
 
-                outcome = search_worker(
-                    settings,
-                    database_url=resolve_database_url(settings),
-                    frame=frame,
-                    run_id=run_id,
-                    worker=part,
-                    families=chosen,
-                    trials=trials,
-                    say=typer.echo,
-                    on_trial=_trial_printer,
-                )
+                outcome = search_worker(settings, worker=part, **shared)
             else:
                 outcome = train_readmission(
                     settings,
-                    database_url=resolve_database_url(settings),
-                    frame=frame,
                     source=source,
-                    run_id=run_id,
-                    families=chosen,
-                    trials=trials,
-                    say=typer.echo,
-                    on_trial=_trial_printer,
                     stop_after=stage,
                     worker=None if part.whole else part,
+                    **shared,
                 )
     except BaseException:
         for child in children:

@@ -18,7 +18,6 @@ import pandas as pd
 from services.core.shards import Shard
 from services.training.families import FAMILIES, parse_families
 from services.training.features import build_preprocessor
-from services.training.gates import validate_data
 from services.training.hpo import ProgressCallback, optuna_storage, search, study_name
 from services.training.informative import uninformative_columns
 from services.training.readmission_data import split_readmission
@@ -47,7 +46,7 @@ def search_worker(
     """
     from threadpoolctl import threadpool_limits
 
-    from services.training.train import TrainingOutcome, family_threads
+    from services.training.train import TrainingOutcome, family_threads, held_out_data_gate
 
     outcome = TrainingOutcome(run_id=run_id)
     names = families or parse_families(settings.hpo_families)
@@ -55,14 +54,7 @@ def search_worker(
     splits = split_readmission(frame, initial_share=settings.initial_share, seed=settings.seed)
     outcome.dropped_columns = uninformative_columns(splits.train)
     # The same gate worker 0 runs: a batch it refuses is not worth searching either.
-    gate = validate_data(
-        pd.concat([splits.validation, splits.test]),
-        splits.train,
-        max_missing_increase=settings.validation_max_missing_share,
-        drift_share=settings.validation_drift_share,
-        require_target=True,
-        ignore=list(outcome.dropped_columns),
-    )
+    gate = held_out_data_gate(splits, settings, outcome.dropped_columns)
     outcome.gates.append(gate)
     if not gate.passed:
         say(gate.report())

@@ -118,6 +118,18 @@ def load_data(
     return generate_readmission(rows, seed=settings.seed), f"generated:{rows}:{settings.seed}"
 
 
+def held_out_data_gate(splits: Any, settings: TrainingSettings, dropped: Any) -> GateResult:
+    """The data gate every worker runs: validation + test rows against the training rows."""
+    return validate_data(
+        pd.concat([splits.validation, splits.test]),
+        splits.train,
+        max_missing_increase=settings.validation_max_missing_share,
+        drift_share=settings.validation_drift_share,
+        require_target=True,
+        ignore=list(dropped),
+    )
+
+
 def train_readmission(
     settings: TrainingSettings,
     *,
@@ -162,14 +174,7 @@ def train_readmission(
     outcome.dropped_columns = uninformative_columns(splits.train)
     for column, reason in outcome.dropped_columns.items():
         say(f"feature {column!r} left out: {reason} (uninformative in this window)")
-    data_gate = validate_data(
-        pd.concat([splits.validation, splits.test]),
-        splits.train,
-        max_missing_increase=settings.validation_max_missing_share,
-        drift_share=settings.validation_drift_share,
-        require_target=True,
-        ignore=list(outcome.dropped_columns),
-    )
+    data_gate = held_out_data_gate(splits, settings, outcome.dropped_columns)
     outcome.gates.append(data_gate)
     say(data_gate.report())
     if not data_gate.passed or stop_after == "validate":
