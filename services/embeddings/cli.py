@@ -97,6 +97,11 @@ def refresh_command(
     from services.core.shards import WHOLE, parse_shard, serial_lock
 
     part = parse_shard(shard) if shard else WHOLE
+    known = sorted(registered_kinds())
+    unknown = [k for k in kind or [] if k not in known]
+    if unknown:
+        # Kinds are registered by the workloads at start, so typer cannot list them as choices.
+        raise InputError(f"--kind {unknown[0]!r} is not a document kind; choose from {known}")
     settings = EmbeddingSettings()
     setup(settings)
     with Database.from_settings(settings) as db:
