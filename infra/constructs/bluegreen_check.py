@@ -13,6 +13,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs._iam import service_role
 from infra.constructs.container_function import ContainerFunction
 from infra.constructs.network import Network
 from infra.images import lambda_code
@@ -83,22 +84,19 @@ class BlueGreenCheck(Construct):
             self.handler.security_group, port, "blue/green check Lambda to the test listener"
         )
         # ECS assumes this role to invoke the hook; it may invoke this function and no other.
-        self.hook_role = iam.Role(
+        self.hook_role, self.hook_policy = service_role(
             self,
             "HookRole",
             assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
             description=f"{config.prefix}: ECS invokes the blue/green check during deployments",
-            inline_policies={
-                "InvokeCheck": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            sid="InvokeBlueGreenCheck",
-                            actions=["lambda:InvokeFunction"],
-                            resources=[self.handler.function.function_arn],
-                        )
-                    ]
+            policy_id="HookPolicy",
+            statements=[
+                iam.PolicyStatement(
+                    sid="InvokeBlueGreenCheck",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[self.handler.function.function_arn],
                 )
-            },
+            ],
         )
         service.add_lifecycle_hook(
             ecs.DeploymentLifecycleLambdaTarget(
