@@ -265,8 +265,8 @@ def test_prod_tests_green_through_the_test_listener_before_traffic_shifts(
     # Its security group reaches only the test listener, and the listener admits only it.
     check_group = check["VpcConfig"]["SecurityGroupIds"][0]["Fn::GetAtt"][0]
     groups = prod.resources("AWS::EC2::SecurityGroup", "Serving")
-    egress = groups[check_group]["Properties"]["SecurityGroupEgress"]
-    assert egress[0]["CidrIp"] == "255.255.255.255"  # CDK's "no traffic" placeholder
+    # No inline "all traffic" egress: the only way out is the rule below.
+    assert "SecurityGroupEgress" not in groups[check_group]["Properties"]
     rules = [
         r["Properties"]
         for r in prod.resources("AWS::EC2::SecurityGroupEgress", "Serving").values()
