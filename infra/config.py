@@ -103,6 +103,8 @@ _CERTIFICATE_ARN = re.compile(
     r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$"
 )
 _DOMAIN_NAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# A route of the API, as the blue/green check asks it on the test listener.
+_CHECK_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,200}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -169,6 +171,11 @@ class ServingConfig:
     # after it is healthy, rolled back on the deployment alarms during the bake time.
     blue_green: bool = False
     blue_green_bake_minutes: int = 10
+    # The lifecycle hook that tests the green tasks through the test listener before production
+    # traffic moves (lambdas/bluegreen_check): routes that must answer 200 with JSON, and how
+    # many calls (30 s apart) warming tasks get before ECS rolls the deployment back.
+    blue_green_check_paths: tuple[str, ...] = ("/ready", "/health")
+    blue_green_check_attempts: int = 10
 
     def __post_init__(self) -> None:
         if self.mode == "fargate":
@@ -205,6 +212,19 @@ class ServingConfig:
             raise ConfigError(f"serving.clients must name at least one client, each once: {names}")
         if not 100 <= self.waf_requests_per_ip_5min <= 2_000_000_000:
             raise ConfigError("serving.waf_requests_per_ip_5min must be 100..2,000,000,000 (WAF)")
+        paths = self.blue_green_check_paths
+        if not 1 <= len(paths) <= 5 or not all(
+            isinstance(p, str) and _CHECK_PATH.match(p) for p in paths
+        ):
+            raise ConfigError(
+                f"serving.blue_green_check_paths={paths!r}: 1 to 5 routes, each matching "
+                f"{_CHECK_PATH.pattern} (a path, no query)"
+            )
+        attempts = self.blue_green_check_attempts
+        if isinstance(attempts, bool) or not 1 <= attempts <= 40:
+            raise ConfigError(
+                f"serving.blue_green_check_attempts={attempts!r} must be 1..40 (30 s apart)"
+            )
         if self.certificate_arn is not None and not _CERTIFICATE_ARN.match(self.certificate_arn):
             raise ConfigError(
                 f"serving.certificate_arn={self.certificate_arn!r} is not an ACM certificate ARN"

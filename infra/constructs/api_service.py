@@ -20,8 +20,9 @@ from infra.constructs._iam import (
     serving_runtime_statements,
 )
 from infra.constructs._logs import encrypted_log_group
+from infra.constructs.bluegreen_check import BlueGreenCheck
 from infra.constructs.experiment_tracking import ExperimentTracking
-from infra.constructs.network import PRIVATE
+from infra.constructs.network import PRIVATE, Network
 from infra.constructs.service_images import pull_statements
 from infra.nag import AWS_SOLUTIONS, NIST, acknowledge, all_packs
 from infra.runtime_env import ADMIN_KEY_VARIABLE, serving_environment
@@ -46,7 +47,7 @@ class ApiService(Construct):
         construct_id: str,
         *,
         config: EnvironmentConfig,
-        vpc: ec2.IVpc,
+        network: Network,
         image: ecr_assets.DockerImageAsset,
         key: kms.IKey,
         db_secret: secretsmanager.ISecret,
@@ -56,6 +57,7 @@ class ApiService(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         serving = config.serving
+        vpc = network.vpc
         self.environment = serving_environment(config, db_secret_arn=db_secret.secret_arn)
         self.cluster = ecs.Cluster(
             self,
@@ -148,7 +150,21 @@ class ApiService(Construct):
             health_check_grace_period=Duration.seconds(120),
             enable_execute_command=False,
         )
+        self.bluegreen_check: BlueGreenCheck | None = None
         self._add_load_balancer(config, vpc, access_logs)
+        if serving.blue_green:
+            self.bluegreen_check = BlueGreenCheck(
+                self,
+                "BlueGreenCheck",
+                config=config,
+                network=network,
+                key=key,
+                removal_policy=removal_policy,
+                service=self.service,
+                load_balancer=self.load_balancer,
+                alb_security_group=self.alb_security_group,
+                test_port=TEST_LISTENER_PORT,
+            )
         self._add_scaling(config)
 
     def _deployment(self, config: EnvironmentConfig) -> dict[str, object]:
@@ -405,12 +421,7 @@ class ApiService(Construct):
             "ECS's infrastructure role for blue/green must rewrite this ALB's listener rules and "
             "target groups; AWS maintains this managed policy for exactly that and nothing else.",
         )
-        # Checks of the green task set come from inside the VPC (operators, a lifecycle hook).
-        self.alb_security_group.add_ingress_rule(
-            ec2.Peer.ipv4(config.vpc_cidr),
-            ec2.Port.tcp(TEST_LISTENER_PORT),
-            "blue/green test listener, from inside the VPC",
-        )
+        # The test listener admits only the blue/green check's security group (BlueGreenCheck).
         self.target_group = blue
         self.target_groups = groups
 

@@ -37,6 +37,7 @@ class ContainerFunction(Construct):
         timeout: Duration,
         memory_mib: int = 512,
         reserved_concurrency: int = 1,
+        allow_all_outbound: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         vpc = network.vpc
@@ -64,7 +65,7 @@ class ContainerFunction(Construct):
             "SecurityGroup",
             vpc=vpc,
             description=f"{description} (egress only)",
-            allow_all_outbound=True,
+            allow_all_outbound=allow_all_outbound,
         )
         self.policy = iam.ManagedPolicy(
             self,

@@ -40,7 +40,7 @@ class ServingStack(Stack):
                 self,
                 "Service",
                 config=config,
-                vpc=network.vpc,
+                network=network,
                 image=ml.images.serving,
                 key=data.key,
                 db_secret=database.app_secret,

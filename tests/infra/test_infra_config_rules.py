@@ -105,6 +105,10 @@ def test_every_family_we_accept_is_one_rds_offers_for_postgres() -> None:
     assert set(RDS_POSTGRES_FAMILIES) <= offered
 
 
+def _serving(**changes: object) -> object:
+    return dataclasses.replace(ENVIRONMENTS["prod"].serving, **changes)
+
+
 @pytest.mark.parametrize(
     ("check", "field"),
     [
@@ -117,6 +121,14 @@ def test_every_family_we_accept_is_one_rds_offers_for_postgres() -> None:
         (lambda: check_rds_class("t2.micro"), "database.instance_class='t2.micro'"),
         (lambda: ApiClient("Bad Name"), "serving.clients"),
         (lambda: ApiClient("ok", principal_arn="arn:aws:s3:::bucket"), "principal_arn"),
+        (lambda: _serving(blue_green_check_paths=("ready",)), "serving.blue_green_check_paths"),
+        (lambda: _serving(blue_green_check_paths=()), "serving.blue_green_check_paths"),
+        (
+            lambda: _serving(blue_green_check_paths=("/ready?full=1",)),
+            "serving.blue_green_check_paths",
+        ),
+        (lambda: _serving(blue_green_check_attempts=0), "serving.blue_green_check_attempts=0"),
+        (lambda: _serving(blue_green_check_attempts=True), "serving.blue_green_check_attempts"),
     ],
 )
 def test_invalid_values_are_named(check, field: str) -> None:

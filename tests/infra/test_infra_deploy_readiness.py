@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_support import BuiltEnvironment, example_config
+from infra_support import BuiltEnvironment, example_config, function_by_handler
 
+from infra.constructs.api_service import TEST_LISTENER_PORT
+from infra.constructs.bluegreen_check import HANDLER as CHECK_HANDLER
 from infra.constructs.orchestration import MWAA_LOG_KINDS
 from infra.constructs.public_api import (
     CLIENT_HEADER,
@@ -224,3 +226,62 @@ def test_prod_deploys_blue_green_and_rolls_back_on_the_alarms(
     assert advanced["TestListenerRule"]["Ref"] in rules
     staging = built["staging"].one("AWS::ECS::Service", "Serving")["Properties"]
     assert "Strategy" not in staging["DeploymentConfiguration"]  # staging stays rolling
+
+
+def test_prod_tests_green_through_the_test_listener_before_traffic_shifts(
+    built: dict[str, BuiltEnvironment],
+) -> None:
+    prod = built["prod"]
+    service = prod.one("AWS::ECS::Service", "Serving")["Properties"]
+    (hook,) = service["DeploymentConfiguration"]["LifecycleHooks"]
+    assert hook["LifecycleStages"] == ["POST_TEST_TRAFFIC_SHIFT"]
+    functions = prod.resources("AWS::Lambda::Function", "Serving")
+    target = hook["HookTargetArn"]["Fn::GetAtt"][0]
+    check = functions[target]["Properties"]
+    assert check["ImageConfig"]["Command"] == [CHECK_HANDLER]
+    variables = check["Environment"]["Variables"]
+    assert (
+        variables["BEACON_BLUEGREEN_SERVER_NAME"]
+        == example_config("prod").serving.backend_domain_name
+    )
+    url = json.dumps(variables["BEACON_BLUEGREEN_TEST_URL"])
+    assert "https://" in url and f":{TEST_LISTENER_PORT}" in url and "DNSName" in url
+    assert json.loads(variables["BEACON_BLUEGREEN_PATHS"]) == ["/ready", "/health"]
+    assert check["VpcConfig"]["SubnetIds"] and check["ReservedConcurrentExecutions"] == 1
+    # The role ECS assumes may invoke this function and nothing else.
+    role_id = hook["RoleArn"]["Fn::GetAtt"][0]
+    role = prod.resources("AWS::IAM::Role", "Serving")[role_id]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "ecs.amazonaws.com"}
+    grants = [
+        statement
+        for policy in prod.resources("AWS::IAM::ManagedPolicy", "Serving").values()
+        if {"Ref": role_id} in policy["Properties"].get("Roles", [])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert [(g["Action"], g["Resource"]) for g in grants] == [
+        ("lambda:InvokeFunction", {"Fn::GetAtt": [target, "Arn"]})
+    ]
+    # Its security group reaches only the test listener, and the listener admits only it.
+    check_group = check["VpcConfig"]["SecurityGroupIds"][0]["Fn::GetAtt"][0]
+    groups = prod.resources("AWS::EC2::SecurityGroup", "Serving")
+    # No inline "all traffic" egress: the only way out is the rule below.
+    assert "SecurityGroupEgress" not in groups[check_group]["Properties"]
+    rules = [
+        r["Properties"]
+        for r in prod.resources("AWS::EC2::SecurityGroupEgress", "Serving").values()
+        if r["Properties"]["GroupId"]["Fn::GetAtt"][0] == check_group
+    ]
+    assert [(r["FromPort"], r["ToPort"]) for r in rules] == [(TEST_LISTENER_PORT,) * 2]
+    sources = [
+        r["Properties"]
+        for r in prod.resources("AWS::EC2::SecurityGroupIngress", "Serving").values()
+        if r["Properties"].get("FromPort") == TEST_LISTENER_PORT
+    ]
+    assert [s["SourceSecurityGroupId"]["Fn::GetAtt"][0] for s in sources] == [check_group]
+    assert not any("CidrIp" in s for s in sources)
+    # Staging deploys rolling: no hook, no check function.
+    staging = built["staging"]
+    staging_service = staging.one("AWS::ECS::Service", "Serving")["Properties"]
+    assert "LifecycleHooks" not in staging_service["DeploymentConfiguration"]
+    assert function_by_handler(staging, CHECK_HANDLER) is None

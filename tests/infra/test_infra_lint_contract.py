@@ -11,6 +11,7 @@ import pytest
 from infra_support import ENVIRONMENTS, BuiltEnvironment, function_by_handler
 from pydantic_settings import BaseSettings
 
+from lambdas.bluegreen_check.settings import BlueGreenCheckSettings
 from lambdas.dag_sync.settings import DagSyncSettings
 from lambdas.db_bootstrap.settings import BootstrapSettings
 from lambdas.notifier.settings import NotifierSettings
@@ -56,6 +57,7 @@ LAMBDA_MODELS: dict[str, type[BaseSettings]] = {
     "lambdas.dag_sync.handler.handler": DagSyncSettings,
     "lambdas.notifier.handler.handler": NotifierSettings,
     "lambdas.api.handler.handler": ServingSettings,
+    "lambdas.bluegreen_check.handler.handler": BlueGreenCheckSettings,
 }
 
 
