@@ -47,7 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from services.jobs.corpus import generate_corpus
+    from services.jobs.synthetic import generate_corpus
     from services.training.readmission_data import generate_readmission
 
     figures = {
