@@ -237,7 +237,7 @@ def validate_command(
     """
     from services.training.gates import validate_data
     from services.training.informative import uninformative_columns
-    from services.training.readmission_data import split_readmission
+    from services.training.readmission_splits import split_readmission
     from services.training.train import load_data
 
     settings = _settings()
@@ -269,7 +269,8 @@ def generate_command(
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same file.")] = 42,
 ) -> None:
     """Write generated encounters in the layout of diabetic_data.csv (no real patients)."""
-    from services.training.readmission_data import generate_readmission, write_readmission_csv
+    from services.training.readmission_io import write_readmission_csv
+    from services.training.readmission_synthetic import generate_readmission
 
     path = write_readmission_csv(generate_readmission(rows, seed=seed), out)
     typer.echo(f"wrote {rows} encounters to {path}")
