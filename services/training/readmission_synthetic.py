@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -137,16 +139,74 @@ def generate_readmission(
         raise InputError("n_rows must be at least 10")
     rng = np.random.default_rng(seed)
     patient, visit, t = _encounters(rng, n_rows)
-    n = n_rows
-    n_patients = int(patient.max()) + 1
-    ramp = np.zeros(n)
+    ramp = np.zeros(n_rows)
     if drift_start is not None and drift_strength:
         ramp = drift_strength * np.clip((t - drift_start) / max(1.0 - drift_start, 1e-9), 0, 1)
     scenario = scenario or SCENARIOS["none"]
-    older = scenario.age_years * scenario.ramp(t, scenario.age_start)
-    new_regime = t >= scenario.concept_change_at
+    # Each stage draws from `rng` in turn, so their order is part of the seed's output.
+    people = _patients(rng, patient, t, scenario)
+    stay = _admission(rng, people)
+    diag_group, diag_code = _diagnosis_columns(rng, t, scenario)
+    visits = _prior_visits(rng, seed, visit, t, people.frailty, ramp, scenario)
+    stay |= _hospital_stay(rng, people, diag_group)
+    treatment = _treatment(rng, n_rows, ramp)
+    readmitted = _outcome(
+        rng, people, stay, visits, diag_group, treatment, t >= scenario.concept_change_at
+    )
+    patient_nbr = 135 + np.cumsum(rng.integers(1, 2600, people.n_patients))
+    patient_nbr = rng.permutation(patient_nbr)[patient]
+    frame = pd.DataFrame(
+        {
+            "encounter_id": 12522 + np.cumsum(rng.integers(40, 8000, n_rows)),
+            "patient_nbr": patient_nbr.astype(np.int64),
+            "race": people.race,
+            "gender": people.gender,
+            "age": np.asarray(AGE_BRACKETS, dtype=object)[people.age_idx],
+            "weight": people.weight,
+            "admission_type_id": stay["admission_type_id"],
+            "discharge_disposition_id": stay["discharge_disposition_id"],
+            "admission_source_id": stay["admission_source_id"],
+            "time_in_hospital": stay["time_in_hospital"].astype(np.int64),
+            "payer_code": people.payer,
+            "medical_specialty": stay["medical_specialty"],
+            "num_lab_procedures": stay["num_lab_procedures"],
+            "num_procedures": stay["num_procedures"].astype(np.int64),
+            "num_medications": stay["num_medications"],
+            "number_outpatient": visits["outpatient"].astype(np.int64),
+            "number_emergency": visits["emergency"].astype(np.int64),
+            "number_inpatient": visits["inpatient"].astype(np.int64),
+            **diag_code,
+            "number_diagnoses": stay["number_diagnoses"],
+            "max_glu_serum": treatment["max_glu_serum"],
+            "A1Cresult": treatment["A1Cresult"],
+            **treatment["meds"],
+            "change": treatment["change"],
+            "diabetesMed": treatment["diabetesMed"],
+            TARGET_COLUMN: readmitted,
+        }
+    )
+    return frame[RAW_COLUMNS]
 
-    # Patient-level traits: a latent frailty the model sees only through its traces.
+
+@dataclass(frozen=True)
+class _People:
+    """Per-encounter traits of the patient: drawn per patient, repeated on each visit."""
+
+    n_patients: int
+    frailty: np.ndarray  # latent: the model sees it only through its traces
+    race: np.ndarray
+    gender: np.ndarray
+    age_idx: np.ndarray  # age bracket index, 0..9
+    payer: np.ndarray
+    weight: np.ndarray
+
+
+def _patients(
+    rng: np.random.Generator, patient: np.ndarray, t: np.ndarray, scenario: DriftScenario
+) -> _People:
+    n = len(patient)
+    n_patients = int(patient.max()) + 1
+    older = scenario.age_years * scenario.ramp(t, scenario.age_start)
     frailty = rng.normal(size=n_patients)[patient]
     race = _pick(rng, ["Caucasian", "AfricanAmerican", "Hispanic", "Other", "Asian"],
                  [0.765, 0.193, 0.02, 0.015, 0.0065], n_patients)[patient]  # fmt: skip
@@ -163,7 +223,12 @@ def generate_readmission(
     payer[rng.random(n) < 0.40] = MISSING
     weight = _pick(rng, WEIGHT_BRACKETS, [5, 10, 90, 130, 60, 14, 3, 1, 0.3], n)
     weight[rng.random(n) < 0.969] = MISSING
+    return _People(n_patients, frailty, race, gender, age_idx, payer, weight)
 
+
+def _admission(rng: np.random.Generator, people: _People) -> dict[str, np.ndarray]:
+    """How the encounter started and ended: source, type, discharge, specialty."""
+    n = len(people.frailty)
     source = _pick(rng, _SOURCES, _SOURCE_SHARES, n).astype(np.int64)
     adm_type = np.where(
         source == 7,
@@ -171,7 +236,7 @@ def generate_readmission(
         _pick(rng, [3, 1, 2, 5, 6, 8, 7, 4], [0.45, 0.25, 0.22, 0.05, 0.025, 0.004, 0.0005,
                                                0.0005], n),
     ).astype(np.int64)  # fmt: skip
-    old_or_frail = (age_idx >= 8) | (frailty > 1.0)
+    old_or_frail = (people.age_idx >= 8) | (people.frailty > 1.0)
     discharge = np.where(
         old_or_frail & (rng.random(n) < 0.35),
         _pick(rng, [3, 6, 22, 5, 2], [0.5, 0.35, 0.07, 0.04, 0.04], n),
@@ -179,11 +244,22 @@ def generate_readmission(
     ).astype(np.int64)
     specialty = _pick(rng, _SPECIALTIES, 0.72 ** np.arange(len(_SPECIALTIES)), n)
     specialty[rng.random(n) < 0.49] = MISSING
+    return {
+        "admission_source_id": source,
+        "admission_type_id": adm_type,
+        "discharge_disposition_id": discharge,
+        "medical_specialty": specialty,
+    }
 
+
+def _diagnosis_columns(
+    rng: np.random.Generator, t: np.ndarray, scenario: DriftScenario
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(clinical group, ICD-9 code) per diagnosis column; the scenario's coding change applied."""
     diag_group: dict[str, np.ndarray] = {}
     diag_code: dict[str, np.ndarray] = {}
     for col in DIAGNOSIS_COLUMNS:
-        groups, codes = _diagnoses(rng, col, n)
+        groups, codes = _diagnoses(rng, col, len(t))
         diag_group[col], diag_code[col] = groups, codes
     recoded = (t >= scenario.coding_change_at) & ~np.char.count(
         diag_code["diag_3"].astype(str), "."
@@ -192,7 +268,19 @@ def generate_readmission(
     diag_code["diag_3"] = np.where(
         recoded, np.char.add(diag_code["diag_3"].astype(str), ".9"), diag_code["diag_3"]
     ).astype(object)
+    return diag_group, diag_code
 
+
+def _prior_visits(
+    rng: np.random.Generator,
+    seed: int,
+    visit: np.ndarray,
+    t: np.ndarray,
+    frailty: np.ndarray,
+    ramp: np.ndarray,
+    scenario: DriftScenario,
+) -> dict[str, np.ndarray]:
+    """Inpatient, emergency and outpatient visits in the year before the encounter."""
     rate = 1.0 + ramp
     # A scenario's extra visits come from their own stream: Poisson draws consume a varying
     # amount of randomness, so changing the main stream's rates would reshuffle every row.
@@ -208,12 +296,20 @@ def generate_readmission(
         if extra_rate.any():
             count = count + extra_rng.poisson(extra_rate * base)
         visits[column] = np.minimum(count, cap)
-    number_inpatient = visits["inpatient"]
-    number_emergency = visits["emergency"]
-    number_outpatient = visits["outpatient"]
+    return visits
+
+
+def _hospital_stay(
+    rng: np.random.Generator, people: _People, diag_group: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Length of stay and what happened during it: labs, procedures, medications, diagnoses."""
+    n = len(people.frailty)
     circulatory = diag_group["diag_1"] == "circulatory"
     time_in_hospital = np.clip(
-        1 + rng.negative_binomial(3, 3 / (3 + np.exp(0.95 + 0.15 * frailty + 0.1 * circulatory))),
+        1
+        + rng.negative_binomial(
+            3, 3 / (3 + np.exp(0.95 + 0.15 * people.frailty + 0.1 * circulatory))
+        ),
         1,
         14,
     )
@@ -224,11 +320,21 @@ def generate_readmission(
         rng.poisson(6 + 2.1 * time_in_hospital + 1.5 * num_procedures), 1, 81
     ).astype(np.int64)
     number_diagnoses = np.where(
-        rng.random(n) < 0.5 + 0.04 * (age_idx - 6),
+        rng.random(n) < 0.5 + 0.04 * (people.age_idx - 6),
         9,
-        np.clip(3 + rng.binomial(8, 0.5, n) + (age_idx >= 6), 1, 16),
+        np.clip(3 + rng.binomial(8, 0.5, n) + (people.age_idx >= 6), 1, 16),
     ).astype(np.int64)
+    return {
+        "time_in_hospital": time_in_hospital,
+        "num_lab_procedures": num_lab,
+        "num_procedures": num_procedures,
+        "num_medications": num_medications,
+        "number_diagnoses": number_diagnoses,
+    }
 
+
+def _treatment(rng: np.random.Generator, n: int, ramp: np.ndarray) -> dict[str, Any]:
+    """Glucose and A1C tests, the 23 medication columns, `change` and `diabetesMed`."""
     max_glu = _pick(rng, ["None", "Norm", ">200", ">300"], [0.947, 0.025, 0.015, 0.013], n)
     a1c_tested = rng.random(n) < 0.17 * (1 + ramp)
     a1c = np.where(a1c_tested, _pick(rng, ["Norm", ">7", ">8"], [0.29, 0.22, 0.49], n), "None")
@@ -241,36 +347,57 @@ def generate_readmission(
     any_steady = (med_matrix == "Steady").any(axis=0)
     change = np.where(any_dose_change | (any_steady & (rng.random(n) < 0.2)), "Ch", "No")
     diabetes_med = np.where((med_matrix != "No").any(axis=0), "Yes", "No")
+    return {
+        "max_glu_serum": max_glu,
+        "A1Cresult": a1c,
+        "meds": meds,
+        "change": change,
+        "diabetesMed": diabetes_med,
+    }
 
+
+def _outcome(
+    rng: np.random.Generator,
+    people: _People,
+    stay: dict[str, np.ndarray],
+    visits: dict[str, np.ndarray],
+    diag_group: dict[str, np.ndarray],
+    treatment: dict[str, Any],
+    new_regime: np.ndarray,
+) -> np.ndarray:
+    """`readmitted` (<30, >30, NO) from a logistic model of the features, with concept drift."""
+    meds = treatment["meds"]
+    discharge = stay["discharge_disposition_id"]
     logit = (
-        0.6 * frailty
-        + 0.45 * np.minimum(number_inpatient, 6)
-        + 0.2 * np.minimum(number_emergency, 4)
-        + 0.04 * np.minimum(number_outpatient, 5)
-        + 0.05 * (time_in_hospital - 4)
-        + 0.012 * (num_medications - 16)
-        + 0.05 * (number_diagnoses - 7)
-        + 0.07 * (age_idx - 6)
+        0.6 * people.frailty
+        + 0.45 * np.minimum(visits["inpatient"], 6)
+        + 0.2 * np.minimum(visits["emergency"], 4)
+        + 0.04 * np.minimum(visits["outpatient"], 5)
+        + 0.05 * (stay["time_in_hospital"] - 4)
+        + 0.012 * (stay["num_medications"] - 16)
+        + 0.05 * (stay["number_diagnoses"] - 7)
+        + 0.07 * (people.age_idx - 6)
         + 1.5 * _lookup(discharge, _DISCHARGE_RISK)
         + 1.5 * _lookup(diag_group["diag_1"], _DIAG_RISK)
         + 0.12 * (diag_group["diag_2"] == "diabetes")
         + 0.15 * (meds["insulin"] == "Down")
         + 0.1 * (meds["insulin"] == "Up")
-        + 0.1 * (diabetes_med == "Yes")
+        + 0.1 * (treatment["diabetesMed"] == "Yes")
         - 0.1 * (meds["metformin"] == "Steady")
-        + 0.05 * (payer == "MC")
+        + 0.05 * (people.payer == "MC")
     )
     # Concept drift: the same features, a different relationship with the outcome.
     if new_regime.any():
         shift = (
-            -0.4 * np.minimum(number_inpatient, 6)
-            - 0.45 * frailty
-            + 1.2 * (a1c == ">8")
+            -0.4 * np.minimum(visits["inpatient"], 6)
+            - 0.45 * people.frailty
+            + 1.2 * (treatment["A1Cresult"] == ">8")
             + 0.9 * (meds["insulin"] == "Up")
-            + 0.25 * (time_in_hospital - 4)
+            + 0.25 * (stay["time_in_hospital"] - 4)
         )
         # Centred, so the readmission rate stays put and only who is readmitted changes.
         logit = logit + new_regime * (shift - shift[new_regime].mean())
+    n = len(logit)
     never = np.isin(discharge, _NEVER_READMITTED)
     p30 = _sigmoid(logit + _intercept(logit, _READMIT_30 / (1 - never.mean())))
     u = rng.random(n)
@@ -278,41 +405,7 @@ def generate_readmission(
     later_logit = 0.6 * logit
     p_later = _sigmoid(later_logit + _intercept(later_logit, _READMIT_LATER / (1 - _READMIT_30)))
     later = ~early & ~never & (rng.random(n) < p_later)
-    readmitted = np.where(early, "<30", np.where(later, ">30", "NO"))
-
-    patient_nbr = 135 + np.cumsum(rng.integers(1, 2600, n_patients))
-    patient_nbr = rng.permutation(patient_nbr)[patient]
-    frame = pd.DataFrame(
-        {
-            "encounter_id": 12522 + np.cumsum(rng.integers(40, 8000, n)),
-            "patient_nbr": patient_nbr.astype(np.int64),
-            "race": race,
-            "gender": gender,
-            "age": np.asarray(AGE_BRACKETS, dtype=object)[age_idx],
-            "weight": weight,
-            "admission_type_id": adm_type,
-            "discharge_disposition_id": discharge,
-            "admission_source_id": source,
-            "time_in_hospital": time_in_hospital.astype(np.int64),
-            "payer_code": payer,
-            "medical_specialty": specialty,
-            "num_lab_procedures": num_lab,
-            "num_procedures": num_procedures.astype(np.int64),
-            "num_medications": num_medications,
-            "number_outpatient": number_outpatient.astype(np.int64),
-            "number_emergency": number_emergency.astype(np.int64),
-            "number_inpatient": number_inpatient.astype(np.int64),
-            **diag_code,
-            "number_diagnoses": number_diagnoses,
-            "max_glu_serum": max_glu,
-            "A1Cresult": a1c,
-            **meds,
-            "change": change,
-            "diabetesMed": diabetes_med,
-            TARGET_COLUMN: readmitted,
-        }
-    )
-    return frame[RAW_COLUMNS]
+    return np.where(early, "<30", np.where(later, ">30", "NO"))
 
 
 def _encounters(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
