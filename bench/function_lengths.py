@@ -10,8 +10,21 @@ from pathlib import Path
 REASON_MARKER = "long-function:"
 
 
-def long_functions(roots: list[Path], limit: int) -> list[tuple[int, str, bool]]:
-    """(lines, "path:line name", has a reason comment) for every function over `limit` lines."""
+def _body_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of code after the signature and docstring (typer commands declare options above)."""
+    body = node.body
+    if (
+        len(body) > 1
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
+        body = body[1:]
+    return node.end_lineno - body[0].lineno + 1
+
+
+def long_functions(roots: list[Path], limit: int) -> list[tuple[int, int, str, bool]]:
+    """(lines, body lines, "path:line name", reason given) per function over `limit` lines."""
     found = []
     for root in roots:
         for path in sorted(root.rglob("*.py")):
@@ -25,7 +38,9 @@ def long_functions(roots: list[Path], limit: int) -> list[tuple[int, str, bool]]
                         # The reason sits on the lines just above the def or in its first lines.
                         window = lines[max(0, first - 4) : node.lineno + 3]
                         reason = any(REASON_MARKER in line for line in window)
-                        found.append((length, f"{path}:{node.lineno} {node.name}", reason))
+                        found.append(
+                            (length, _body_lines(node), f"{path}:{node.lineno} {node.name}", reason)
+                        )
     return sorted(found, reverse=True)
 
 
@@ -35,8 +50,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=60)
     args = parser.parse_args()
     found = long_functions(args.roots, args.limit)
-    for length, where, reason in found:
-        print(f"{length:5d}  {where}{'  (reason given)' if reason else ''}")
+    print("lines  body  function")
+    for length, body, where, reason in found:
+        print(f"{length:5d} {body:5d}  {where}{'  (reason given)' if reason else ''}")
     unexplained = sum(1 for *_, reason in found if not reason)
     print(f"{len(found)} function(s) over {args.limit} lines, {unexplained} without a reason")
 

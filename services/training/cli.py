@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -148,11 +148,11 @@ def train_readmission_command(
     gate fails (data validation, performance floor, champion/challenger), 2 on bad input.
     """
     from services.core.database import resolve_database_url
+    from services.core.shards import Shard, parse_shard
     from services.training.families import parse_families
     from services.training.train import load_data, new_run_id, train_readmission
 
     stage = stop_after.value if stop_after is not None else None
-    from services.core.shards import Shard, parse_shard
 
     if worker is not None and workers > 1:
         raise InputError("--workers starts local workers; --worker is one of them: pick one")
@@ -206,6 +206,11 @@ def train_readmission_command(
             if child.wait() != 0:
                 # Worker 0 has already rerun whatever trials a dead worker left.
                 typer.echo(f"warning: a local HPO worker exited with {child.returncode}", err=True)
+    _report_outcome(outcome)
+
+
+def _report_outcome(outcome: Any) -> None:
+    """Print the test ROC AUC per family; exit GATE_FAILED naming the gates that failed."""
     if outcome.families:
         typer.echo("\nROC AUC on the test split, best model per family:")
         for result in sorted(outcome.families, key=lambda r: -r.test["roc_auc"]):
