@@ -350,6 +350,30 @@ def _resume(
     low, high = _YEARS[seniority]
     years = rng.randint(low, high)
     city = rng.choice(CITIES)
+    own, skills = _resume_skills(rng, family, past)
+    title = _title(rng, family, seniority, with_team=False)
+    headline, opener = _resume_intro(rng, family, past, title, years, own, companies)
+    achievements = [_fill(rng, s) for s in rng.sample(past.experience, rng.randint(2, 4))]
+    paragraphs = [" ".join([opener, *achievements])]
+    if rng.random() < 0.6:
+        tools = ", ".join(own[:-1]) + f" and {own[-1]}"
+        goals = _SENIOR_GOALS if seniority in ("senior", "lead", "principal") else _GOALS
+        paragraphs.append(f"Day to day I work with {tools}. {rng.choice(goals)}")
+    return Resume(
+        resume_id=f"res-{number:06d}",
+        name=f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}",
+        headline=headline,
+        summary="\n\n".join(paragraphs),
+        skills=skills,
+        years_experience=years,
+        location=city.label,
+        seniority=seniority,
+        role_family=family.key,
+    )
+
+
+def _resume_skills(rng: random.Random, family: Family, past: Family) -> tuple[list[str], list[str]]:
+    """(the skills of the person's own work, the skills their resume lists)."""
     if past is family:
         own = _pick_skills(rng, family, rng.randint(4, 7), rng.randint(1, 4))
     else:
@@ -363,7 +387,19 @@ def _resume(
         else:
             skills.append(rng.choice(_NOISE_SKILLS))
     skills = list(dict.fromkeys(skills))[:12]
-    title = _title(rng, family, seniority, with_team=False)
+    return own, skills
+
+
+def _resume_intro(
+    rng: random.Random,
+    family: Family,
+    past: Family,
+    title: str,
+    years: int,
+    own: list[str],
+    companies: list[Company],
+) -> tuple[str, str]:
+    """(headline, opening sentence): a career changer's say where they come from."""
     base_title = rng.choice(family.titles).partition(", ")[0]
     focus = rng.choice(family.focus)
     headline = rng.choice(
@@ -399,23 +435,7 @@ def _resume(
         headline = rng.choice(
             (f"{past_title} moving into {focus}", f"{past_title}, retraining as {base_title}")
         )
-    achievements = [_fill(rng, s) for s in rng.sample(past.experience, rng.randint(2, 4))]
-    paragraphs = [" ".join([opener, *achievements])]
-    if rng.random() < 0.6:
-        tools = ", ".join(own[:-1]) + f" and {own[-1]}"
-        goals = _SENIOR_GOALS if seniority in ("senior", "lead", "principal") else _GOALS
-        paragraphs.append(f"Day to day I work with {tools}. {rng.choice(goals)}")
-    return Resume(
-        resume_id=f"res-{number:06d}",
-        name=f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}",
-        headline=headline,
-        summary="\n\n".join(paragraphs),
-        skills=skills,
-        years_experience=years,
-        location=city.label,
-        seniority=seniority,
-        role_family=family.key,
-    )
+    return headline, opener
 
 
 def _years(n: int) -> str:
