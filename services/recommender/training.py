@@ -200,6 +200,7 @@ def _register(
     failures: list[str] | None = None,
     note: str | None = None,
 ) -> EventsTrainOutcome:
+    """Log the run, register the version, decide promotion and record it in model_versions."""
     import mlflow
 
     from services.mlops.registry import (

@@ -100,6 +100,8 @@ def _checked_run_id(run_id: str) -> str:
     return run_id
 
 
+# long-function: 40 lines of typer options; the body checks them, spawns the local workers and
+# makes one call (the report is _report_outcome).
 @train_app.command("readmission")
 @cli_job
 def train_readmission_command(
