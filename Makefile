@@ -39,7 +39,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e '.[all,dev]'
+	$(PY) -m pip install --quiet -e '.[all,local,dev]'
 	$(VENV)/bin/beacon embed prepare  # export the ONNX encoder once (~10 s), not in the first demo
 	$(install_finished)
 

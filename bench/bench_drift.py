@@ -36,8 +36,8 @@ def bench_check(rows: int) -> dict[str, Any]:
     from services.training.drift_scenarios import SCENARIOS
     from services.training.families import FAMILIES
     from services.training.features import build_preprocessor, model_pipeline
-    from services.training.readmission_data import generate_readmission
     from services.training.readmission_schema import TARGET_COLUMN, to_target
+    from services.training.readmission_synthetic import generate_readmission
 
     frame = generate_readmission(rows * 5, seed=3, scenario=SCENARIOS["default"])
     reference = frame.iloc[:rows].assign(split="test")
@@ -70,7 +70,7 @@ def bench_check(rows: int) -> dict[str, Any]:
 
 def bench_logging(requests: int, rounds: int) -> dict[str, Any]:
     """p50/p95/p99 of /v1/predict/readmission with the prediction log on and off."""
-    from services.training.readmission_data import generate_readmission
+    from services.training.readmission_synthetic import generate_readmission
 
     with tempfile.TemporaryDirectory(prefix="beacon-bench-drift-") as tmp:
         home = Path(tmp)

@@ -36,10 +36,10 @@ from services.embeddings.chunking import chunk_text
 from services.embeddings.encoder import EncodeTimings, TransformerEncoder
 from services.embeddings.refresh import refresh_embeddings
 from services.jobs import embedding as _jobs_documents  # noqa: F401  (registers the kinds)
-from services.jobs.corpus import generate_corpus
 from services.jobs.documents import posting_text, resume_text
 from services.jobs.search import encode_document
 from services.jobs.store import upsert_postings, upsert_resumes
+from services.jobs.synthetic import generate_corpus
 from services.serving.app import create_app
 from services.serving.settings import ServingSettings
 

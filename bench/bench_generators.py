@@ -47,8 +47,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from services.jobs.corpus import generate_corpus
-    from services.training.readmission_data import generate_readmission
+    from services.jobs.synthetic import generate_corpus
+    from services.training.readmission_synthetic import generate_readmission
 
     figures = {
         "default_corpus_5000_postings_1000_resumes": _best_of(args.repeat, generate_corpus),

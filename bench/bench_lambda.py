@@ -66,8 +66,8 @@ def prepare(home: Path, postings: int, resumes: int) -> None:
     from services.embeddings.encoder import get_encoder
     from services.embeddings.refresh import refresh_embeddings
     from services.embeddings.settings import EmbeddingSettings
-    from services.jobs.corpus import generate_corpus
     from services.jobs.store import upsert_postings, upsert_resumes
+    from services.jobs.synthetic import generate_corpus
 
     settings = EmbeddingSettings(home=home)
     corpus = generate_corpus(n_postings=postings, n_resumes=resumes, seed=7)

@@ -74,8 +74,8 @@ def prepare(home: Path, args: argparse.Namespace) -> None:
 
 
 def _bodies(home: Path, count: int, seed: int = 7) -> list[tuple[str, dict]]:
-    from services.training.readmission_data import generate_readmission
     from services.training.readmission_schema import FEATURE_COLUMNS
+    from services.training.readmission_synthetic import generate_readmission
 
     rng = random.Random(seed)
     frame = generate_readmission(200, seed=seed)[FEATURE_COLUMNS]

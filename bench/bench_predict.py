@@ -49,7 +49,7 @@ def train_champion(home: Path, rows: int, trials: int, families: str) -> dict[st
     from services.core.database import resolve_database_url
     from services.mlops.registry import CHAMPION, alias_version
     from services.training.families import parse_families
-    from services.training.readmission_data import generate_readmission
+    from services.training.readmission_synthetic import generate_readmission
     from services.training.settings import TrainingSettings
     from services.training.train import train_readmission
 
@@ -329,7 +329,7 @@ def main() -> None:
             )
             for server in mlflows.values():
                 server.wait_ready("/ping", lambda r: r.status_code == 200)
-            from services.training.readmission_data import generate_readmission
+            from services.training.readmission_synthetic import generate_readmission
 
             frame = generate_readmission(1000, seed=12345)[FEATURE_COLUMNS]
             records = frame.to_dict(orient="records")

@@ -37,8 +37,8 @@ from pgvector import HalfVector
 
 from services.core.database import Database
 from services.core.settings import CoreSettings
-from services.jobs.corpus import generate_corpus
 from services.jobs.store import upsert_postings, upsert_resumes
+from services.jobs.synthetic import generate_corpus
 
 DIM = 384
 

@@ -28,8 +28,9 @@ def run(data: str, batches: int, initial_share: float, seed: int) -> dict[str, A
     from services.drift.simulate import shuffled_time
     from services.training.features import build_preprocessor, model_pipeline
     from services.training.informative import uninformative_columns
-    from services.training.readmission_data import load_readmission_csv, split_readmission
+    from services.training.readmission_io import load_readmission_csv
     from services.training.readmission_schema import FEATURE_COLUMNS, TARGET_COLUMN, to_target
+    from services.training.readmission_splits import split_readmission
 
     settings = DriftSettings(_env_file=None)
     frame = load_readmission_csv(data)

@@ -29,10 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from services.training.features import build_preprocessor, model_pipeline  # noqa: E402
 from services.training.informative import uninformative_columns  # noqa: E402
-from services.training.readmission_data import (  # noqa: E402
-    load_readmission_csv,
-    split_readmission,
-)
+from services.training.readmission_io import load_readmission_csv  # noqa: E402
 from services.training.readmission_schema import (  # noqa: E402
     CATEGORICAL_COLUMNS,
     FEATURE_COLUMNS,
@@ -40,6 +37,7 @@ from services.training.readmission_schema import (  # noqa: E402
     TARGET_COLUMN,
     to_target,
 )
+from services.training.readmission_splits import split_readmission  # noqa: E402
 
 args = [a for a in sys.argv[1:] if not a.startswith("-")]
 DATA = Path(args[0]) if args else REPO.parent / "shared/data/diabetes-130-us/dataset_diabetes.zip"

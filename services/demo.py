@@ -45,8 +45,8 @@ def demo_command(
     from services.embeddings.progress import RefreshProgress
     from services.embeddings.refresh import refresh_embeddings
     from services.jobs import embedding as _jobs_documents  # noqa: F401  (registers the kinds)
-    from services.jobs.corpus import generate_corpus
     from services.jobs.store import count_documents, upsert_postings, upsert_resumes
+    from services.jobs.synthetic import generate_corpus
 
     settings = ServingSettings()
     setup(settings)

@@ -92,7 +92,7 @@ def encoder(embedding_settings):
 @pytest.fixture(scope="session")
 def jobs_corpus():
     """A small deterministic corpus (300 postings, 60 resumes)."""
-    from services.jobs.corpus import generate_corpus
+    from services.jobs.synthetic import generate_corpus
 
     return generate_corpus(n_postings=300, n_resumes=60, seed=11)
 

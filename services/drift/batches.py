@@ -17,12 +17,10 @@ from services.core.errors import InputError
 from services.core.storage import Storage, parse_uri
 from services.drift.settings import DriftSettings
 from services.training.drift_scenarios import get_scenario
-from services.training.readmission_data import (
-    generate_readmission,
-    load_readmission_csv,
-    split_readmission,
-)
+from services.training.readmission_io import load_readmission_csv
 from services.training.readmission_schema import FEATURE_COLUMNS, FEATURE_TYPES, MISSING
+from services.training.readmission_splits import split_readmission
+from services.training.readmission_synthetic import generate_readmission
 
 _SINCE = re.compile(r"^(\d+)\s*([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}

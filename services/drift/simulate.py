@@ -20,8 +20,8 @@ from services.drift.settings import DriftSettings
 from services.mlops import registry
 from services.training.drift_scenarios import get_scenario
 from services.training.families import parse_families
-from services.training.readmission_data import split_readmission
 from services.training.readmission_schema import FEATURE_COLUMNS, TARGET_COLUMN, to_target
+from services.training.readmission_splits import split_readmission
 
 Say = Callable[[str], None]
 

@@ -47,8 +47,8 @@ def generate_command(
     ] = None,
 ) -> None:
     """Generate the deterministic sample corpus and load it (or write it to --out)."""
-    from services.jobs.corpus import generate_corpus, write_corpus
     from services.jobs.store import upsert_postings, upsert_resumes
+    from services.jobs.synthetic import generate_corpus, write_corpus
 
     settings = CoreSettings()
     setup(settings)

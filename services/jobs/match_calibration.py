@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Fit on one generated corpus, report calibration on another, print the constants."""
     from services.embeddings.encoder import get_encoder
     from services.embeddings.settings import EmbeddingSettings
-    from services.jobs.corpus import generate_corpus
+    from services.jobs.synthetic import generate_corpus
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postings", type=int, default=1000, help="postings of the fit")

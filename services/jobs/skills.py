@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from functools import cache
 
-from services.jobs.corpus import FAMILIES
+from services.jobs.vocabulary import FAMILIES
 
 # Skills that are also ordinary English words ("go", "rest", "ray", "epic") or soft skills every
 # family mentions: found in free text they would add overlap between unrelated documents, which

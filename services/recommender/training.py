@@ -200,6 +200,7 @@ def _register(
     failures: list[str] | None = None,
     note: str | None = None,
 ) -> EventsTrainOutcome:
+    """Log the run, register the version, decide promotion and record it in model_versions."""
     import mlflow
 
     from services.mlops.registry import (
@@ -244,7 +245,34 @@ def _register(
         tags={"beacon.algorithms": ",".join(metrics), "beacon.source": source},
         settings=settings,
     )
-    new = flat.get(GATE_METRIC, 0.0)
+    gate, promoted = _gate_decision(
+        settings, flat.get(GATE_METRIC, 0.0), champion_ndcg, failures, promote_allowed, note
+    )
+    if promoted:
+        promote(name, settings, str(version.version))
+    say(f"registered {name} version {version.version}; gate {gate}")
+    _record_version(db, name, str(version.version), run.info.run_id, metrics, flat, promoted, gate)
+    return EventsTrainOutcome(
+        metrics=metrics,
+        version=str(version.version),
+        promoted=promoted,
+        gate=gate,
+        interactions=interactions,
+        run_id=run.info.run_id,
+        champion_ndcg=champion_ndcg,
+        flat_metrics=flat,
+    )
+
+
+def _gate_decision(
+    settings: RecommenderSettings,
+    new: float,
+    champion_ndcg: float | None,
+    failures: list[str] | None,
+    promote_allowed: bool,
+    note: str | None,
+) -> tuple[str, bool]:
+    """(gate text, promoted) of a new events model against the champion's hybrid NDCG."""
     if not promote_allowed:
         gate, promoted = "not promoted: trained on an external file (promote by hand)", False
         if failures:
@@ -267,9 +295,20 @@ def _register(
         promoted = False
     if note:
         gate = f"{gate}; {note}"
-    if promoted:
-        promote(name, settings, str(version.version))
-    say(f"registered {name} version {version.version}; gate {gate}")
+    return gate, promoted
+
+
+def _record_version(
+    db: Database,
+    name: str,
+    version: str,
+    run_id: str,
+    metrics: dict[str, Metrics],
+    flat: dict[str, float],
+    promoted: bool,
+    gate: str,
+) -> None:
+    """Upsert the version's row in model_versions (the API's model history)."""
     with db.connection() as conn:
         conn.execute(
             "INSERT INTO model_versions (model_name, version, run_id, algorithms, metrics, "
@@ -278,21 +317,11 @@ def _register(
             "gate = EXCLUDED.gate",
             (
                 name,
-                str(version.version),
-                run.info.run_id,
+                version,
+                run_id,
                 list(metrics),
                 json.dumps(flat),
                 promoted,
                 gate,
             ),
         )
-    return EventsTrainOutcome(
-        metrics=metrics,
-        version=str(version.version),
-        promoted=promoted,
-        gate=gate,
-        interactions=interactions,
-        run_id=run.info.run_id,
-        champion_ndcg=champion_ndcg,
-        flat_metrics=flat,
-    )

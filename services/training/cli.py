@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -100,6 +100,8 @@ def _checked_run_id(run_id: str) -> str:
     return run_id
 
 
+# long-function: 40 lines of typer options; the body checks them, spawns the local workers and
+# makes one call (the report is _report_outcome).
 @train_app.command("readmission")
 @cli_job
 def train_readmission_command(
@@ -148,11 +150,11 @@ def train_readmission_command(
     gate fails (data validation, performance floor, champion/challenger), 2 on bad input.
     """
     from services.core.database import resolve_database_url
+    from services.core.shards import Shard, parse_shard
     from services.training.families import parse_families
     from services.training.train import load_data, new_run_id, train_readmission
 
     stage = stop_after.value if stop_after is not None else None
-    from services.core.shards import Shard, parse_shard
 
     if worker is not None and workers > 1:
         raise InputError("--workers starts local workers; --worker is one of them: pick one")
@@ -206,6 +208,11 @@ def train_readmission_command(
             if child.wait() != 0:
                 # Worker 0 has already rerun whatever trials a dead worker left.
                 typer.echo(f"warning: a local HPO worker exited with {child.returncode}", err=True)
+    _report_outcome(outcome)
+
+
+def _report_outcome(outcome: Any) -> None:
+    """Print the test ROC AUC per family; exit GATE_FAILED naming the gates that failed."""
     if outcome.families:
         typer.echo("\nROC AUC on the test split, best model per family:")
         for result in sorted(outcome.families, key=lambda r: -r.test["roc_auc"]):
@@ -237,7 +244,7 @@ def validate_command(
     """
     from services.training.gates import validate_data
     from services.training.informative import uninformative_columns
-    from services.training.readmission_data import split_readmission
+    from services.training.readmission_splits import split_readmission
     from services.training.train import load_data
 
     settings = _settings()
@@ -269,7 +276,8 @@ def generate_command(
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same file.")] = 42,
 ) -> None:
     """Write generated encounters in the layout of diabetic_data.csv (no real patients)."""
-    from services.training.readmission_data import generate_readmission, write_readmission_csv
+    from services.training.readmission_io import write_readmission_csv
+    from services.training.readmission_synthetic import generate_readmission
 
     path = write_readmission_csv(generate_readmission(rows, seed=seed), out)
     typer.echo(f"wrote {rows} encounters to {path}")

@@ -126,6 +126,59 @@ def _evidently_checks(
     max_missing_increase: float,
     drift_share: float,
 ) -> list[Check]:
+    """Missing share and range per column, and (with a reference) the share of drifted columns."""
+    ranged = [c for c in columns if COLUMN_SPECS[c].dtype is int]
+    values, drifted, drift_columns = _evidently_report(cur, ref, columns, ranged)
+    checks = []
+    ref_missing = ref.isna().mean() if ref is not None else None
+    for col in columns:
+        share = float(values[("MissingValueCount", col)]["share"])
+        limit = _missing_limit(col, ref_missing, max_missing_increase)
+        checks.append(
+            Check(
+                f"missing share: {col}",
+                share <= limit + 1e-12,
+                f"{share:.1%} missing (limit {min(limit, 1.0):.1%})",
+            )
+        )
+        if col in ranged:
+            out = int(values[("OutRangeValueCount", col)]["count"])
+            spec = COLUMN_SPECS[col]
+            checks.append(
+                Check(
+                    f"range: {col}",
+                    out == 0,
+                    f"{out} value(s) outside [{spec.minimum}, {spec.maximum}]",
+                )
+            )
+    if ref is not None:
+        share = len(drifted) / max(len(drift_columns), 1)
+        checks.append(
+            Check(
+                "drift",
+                share <= drift_share,
+                f"{len(drifted)} of {len(drift_columns)} columns drifted ({share:.0%}, "
+                f"limit {drift_share:.0%})" + (f": {', '.join(drifted)}" if drifted else ""),
+            )
+        )
+    return checks
+
+
+def _missing_limit(col: str, ref_missing: pd.Series | None, max_missing_increase: float) -> float:
+    """The highest missing share `col` may have: the reference's plus the allowed increase."""
+    if ref_missing is not None and col in ref_missing:
+        limit = float(ref_missing[col]) + max_missing_increase
+    elif COLUMN_SPECS[col].missing_allowed:
+        limit = 1.0 - 1e-9
+    else:
+        limit = max_missing_increase
+    return min(limit, 1.0 - 1e-9)  # an entirely empty column is always broken
+
+
+def _evidently_report(
+    cur: pd.DataFrame, ref: pd.DataFrame | None, columns: list[str], ranged: list[str]
+) -> tuple[dict[tuple[str, str], Any], list[str], list[str]]:
+    """Run one Evidently report: (metric values by (kind, column), drifted, drift-tested)."""
     from evidently import DataDefinition, Dataset, Report
     from evidently.metrics import (
         MissingValueCount,
@@ -134,7 +187,6 @@ def _evidently_checks(
     )
 
     metrics: list[Any] = [MissingValueCount(column=c) for c in columns]
-    ranged = [c for c in columns if COLUMN_SPECS[c].dtype is int]
     metrics += [
         OutRangeValueCount(
             column=c, left=COLUMN_SPECS[c].minimum, right=COLUMN_SPECS[c].maximum or 10**9
@@ -169,49 +221,9 @@ def _evidently_checks(
     for metric in result["metrics"]:
         kind = metric["config"]["type"].rsplit(":", 1)[-1]
         values[(kind, metric["config"].get("column", ""))] = metric["value"]
-
-    checks = []
-    ref_missing = ref.isna().mean() if ref is not None else None
-    for col in columns:
-        missing = values[("MissingValueCount", col)]
-        share = float(missing["share"])
-        if ref_missing is not None and col in ref_missing:
-            limit = float(ref_missing[col]) + max_missing_increase
-        elif COLUMN_SPECS[col].missing_allowed:
-            limit = 1.0 - 1e-9
-        else:
-            limit = max_missing_increase
-        limit = min(limit, 1.0 - 1e-9)  # an entirely empty column is always broken
-        checks.append(
-            Check(
-                f"missing share: {col}",
-                share <= limit + 1e-12,
-                f"{share:.1%} missing (limit {min(limit, 1.0):.1%})",
-            )
-        )
-        if col in ranged:
-            out = int(values[("OutRangeValueCount", col)]["count"])
-            spec = COLUMN_SPECS[col]
-            checks.append(
-                Check(
-                    f"range: {col}",
-                    out == 0,
-                    f"{out} value(s) outside [{spec.minimum}, {spec.maximum}]",
-                )
-            )
-    if ref is not None:
-        drifted = sorted(
-            test["metric_config"]["params"]["column"]
-            for test in result.get("tests", [])
-            if test.get("id") == "drift" and test.get("status") == "FAIL"
-        )
-        share = len(drifted) / max(len(drift_columns), 1)
-        checks.append(
-            Check(
-                "drift",
-                share <= drift_share,
-                f"{len(drifted)} of {len(drift_columns)} columns drifted ({share:.0%}, "
-                f"limit {drift_share:.0%})" + (f": {', '.join(drifted)}" if drifted else ""),
-            )
-        )
-    return checks
+    drifted = sorted(
+        test["metric_config"]["params"]["column"]
+        for test in result.get("tests", [])
+        if test.get("id") == "drift" and test.get("status") == "FAIL"
+    )
+    return values, drifted, drift_columns

@@ -91,6 +91,8 @@ def completed_trials(study: Any) -> int:
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
 
 
+# long-function: the objective and progress callbacks close over the prepared data, the
+# budget and the callbacks; as module functions they would carry eight arguments each.
 def search(
     family: Family,
     data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],

@@ -20,8 +20,8 @@ from services.training.families import FAMILIES, parse_families
 from services.training.features import build_preprocessor
 from services.training.hpo import ProgressCallback, optuna_storage, search, study_name
 from services.training.informative import uninformative_columns
-from services.training.readmission_data import split_readmission
 from services.training.readmission_schema import FEATURE_COLUMNS, TARGET_COLUMN, to_target
+from services.training.readmission_splits import split_readmission
 from services.training.settings import TrainingSettings
 
 Say = Callable[[str], None]

@@ -11,7 +11,8 @@ from services.core.locks import job_lock
 from services.core.storage import Storage, join
 from services.mlops import registry
 from services.mlops.gates import GateResult
-from services.training.readmission_data import split_readmission, write_readmission_csv
+from services.training.readmission_io import write_readmission_csv
+from services.training.readmission_splits import split_readmission
 from services.training.settings import TrainingSettings
 from services.training.train import MODEL_NAME, load_data, promote_if_passes
 

@@ -41,18 +41,15 @@ from services.training.hpo import (
     study_name,
 )
 from services.training.informative import uninformative_columns
-from services.training.readmission_data import (
-    ReadmissionSplits,
-    generate_readmission,
-    load_readmission_csv,
-    split_readmission,
-)
+from services.training.readmission_io import load_readmission_csv
 from services.training.readmission_schema import (
     EXAMPLE_RECORD,
     FEATURE_COLUMNS,
     TARGET_COLUMN,
     to_target,
 )
+from services.training.readmission_splits import ReadmissionSplits, split_readmission
+from services.training.readmission_synthetic import generate_readmission
 from services.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)

@@ -90,8 +90,8 @@ def _experiment(conn, experiment_id: str, exposures: dict[str, int], conversions
 @pytest.fixture
 def ops_home(database_url: str, db, tmp_path: Path) -> dict[str, str]:
     """A Beacon home with two model versions, five drift checks, two experiments, documents."""
-    from services.jobs.corpus import generate_corpus
     from services.jobs.store import upsert_postings, upsert_resumes
+    from services.jobs.synthetic import generate_corpus
 
     store = ModelStore(tmp_path / "home")
     model = fit_readmission(rows=1500, seed=1)

@@ -89,11 +89,9 @@ def test_a_rerun_of_the_partition_keeps_its_snapshot_and_champion(
 
 
 def _write_batch(home: Path, day: str, *, drifted: bool) -> None:
-    from services.training.readmission_data import (
-        generate_readmission,
-        split_readmission,
-        write_readmission_csv,
-    )
+    from services.training.readmission_io import write_readmission_csv
+    from services.training.readmission_splits import split_readmission
+    from services.training.readmission_synthetic import generate_readmission
 
     rows, seed = int(SMALL["BEACON_READMISSION_ROWS"]), 42
     if drifted:

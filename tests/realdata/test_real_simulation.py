@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from services.cli import app
-from services.training.readmission_data import load_readmission_csv, write_readmission_csv
+from services.training.readmission_io import load_readmission_csv, write_readmission_csv
 from tests.helpers import cli_env
 
 runner = CliRunner()

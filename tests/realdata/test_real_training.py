@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from services.cli import app
 from services.core.errors import InputError
-from services.training.readmission_data import load_readmission_csv
+from services.training.readmission_io import load_readmission_csv
 from tests.helpers import cli_env
 
 runner = CliRunner()

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from services.cli import app
-from services.jobs.corpus import Corpus, generate_corpus, write_corpus
+from services.jobs.synthetic import Corpus, generate_corpus, write_corpus
 from tests.helpers import free_port
 
 runner = CliRunner()

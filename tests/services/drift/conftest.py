@@ -42,7 +42,7 @@ def drift_settings(tmp_path_factory: pytest.TempPathFactory, drift_database_url:
 @pytest.fixture(scope="session")
 def champion(drift_settings, drift_database_url):
     """A `readmission` champion trained on the oldest 20 % of the generated data."""
-    from services.training.readmission_data import generate_readmission
+    from services.training.readmission_synthetic import generate_readmission
     from services.training.train import train_readmission
 
     frame = generate_readmission(drift_settings.readmission_rows, seed=drift_settings.seed)

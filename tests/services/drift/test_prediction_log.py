@@ -40,7 +40,7 @@ def api(drift_settings, champion, log_db, encoder) -> Iterator[TestClient]:
 
 
 def _records(n: int) -> list[dict]:
-    from services.training.readmission_data import generate_readmission
+    from services.training.readmission_synthetic import generate_readmission
 
     return generate_readmission(n, seed=123)[FEATURE_COLUMNS].to_dict(orient="records")
 

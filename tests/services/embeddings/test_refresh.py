@@ -17,8 +17,8 @@ from services.core.locks import job_lock
 from services.embeddings.encoder import get_encoder
 from services.embeddings.refresh import LOCK_NAME, refresh_embeddings
 from services.embeddings.settings import EmbeddingSettings
-from services.jobs.corpus import generate_corpus
 from services.jobs.store import upsert_postings, upsert_resumes
+from services.jobs.synthetic import generate_corpus
 
 
 @pytest.fixture(scope="module")

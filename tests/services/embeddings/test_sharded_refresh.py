@@ -22,8 +22,8 @@ from services.core.shards import (
     shard_of,
 )
 from services.embeddings.refresh import LOCK_NAME, refresh_embeddings
-from services.jobs.corpus import generate_corpus
 from services.jobs.store import upsert_postings, upsert_resumes
+from services.jobs.synthetic import generate_corpus
 from tests.services.embeddings.test_refresh import (
     _assert_same_state,
     _beacon,

@@ -14,7 +14,8 @@ from statistics import mean
 
 import pytest
 
-from services.jobs.corpus import (
+from services.jobs.documents import SENIORITY_LEVELS, JobPosting, Resume
+from services.jobs.synthetic import (
     BASE_DATE,
     FAMILIES,
     POSTING_WINDOW_DAYS,
@@ -23,7 +24,6 @@ from services.jobs.corpus import (
     generate_corpus,
     write_corpus,
 )
-from services.jobs.documents import SENIORITY_LEVELS, JobPosting, Resume
 
 TITLE_MARKERS = {
     "intern": r"\bIntern\b",
@@ -64,7 +64,7 @@ def test_same_seed_same_corpus_different_seed_differs() -> None:
 def test_output_does_not_depend_on_hash_randomisation() -> None:
     code = (
         "import hashlib, json\n"
-        "from services.jobs.corpus import generate_corpus\n"
+        "from services.jobs.synthetic import generate_corpus\n"
         "c = generate_corpus(n_postings=120, n_resumes=30, seed=3)\n"
         "docs = [d.model_dump(mode='json') for d in (*c.postings, *c.resumes)]\n"
         "print(hashlib.sha256(json.dumps(docs, sort_keys=True).encode()).hexdigest())\n"
@@ -237,3 +237,26 @@ def test_career_changers_are_opt_in_hard_cases() -> None:
 def _pattern(template: str) -> str:
     """A regex matching an experience sentence with its {n}/{pct} numbers filled in."""
     return re.sub(r"\\\{(n|pct)\\\}", r"\\d+", re.escape(template))
+
+
+def test_corpus_is_pinned_across_refactors() -> None:
+    # Digest of the corpus as generated before the vocabulary moved to package data; any
+    # change to the vocabulary, its order or the random draws changes it (and every seeded
+    # figure in the docs with it), so a change here must be deliberate.
+    corpus = generate_corpus(n_postings=200, n_resumes=50)
+    assert _digest(corpus) == "415d905538bc5e00382ddf12261e011bc210d57c6508e45cb9f481572e71827d"
+
+
+def test_vocabulary_is_package_data_read_once() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from services.jobs import vocabulary
+
+    assert vocabulary.families() is vocabulary.families()
+    assert vocabulary.FAMILIES == FAMILIES and vocabulary.ROLE_FAMILIES == ROLE_FAMILIES
+    assert all(isinstance(f.core_skills, tuple) for f in FAMILIES)
+    assert {"cities", "neighbours", "title_forms"} <= set(vocabulary.vocabulary())
+    # The JSON files must ship in the wheel, or an installed Beacon cannot generate a corpus.
+    pyproject = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())
+    assert "data/*.json" in pyproject["tool"]["setuptools"]["package-data"]["services.jobs"]

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from services.core.errors import InputError
-from services.jobs.corpus import Corpus, generate_corpus, write_corpus
 from services.jobs.documents import JobPosting, Resume
 from services.jobs.loaders import (
     MAX_REPORTED_ERRORS,
@@ -19,6 +18,7 @@ from services.jobs.loaders import (
     load_documents,
 )
 from services.jobs.store import count_documents, load_file
+from services.jobs.synthetic import Corpus, generate_corpus, write_corpus
 
 # Planted in bad cells: it must never show up in an error message.
 SECRET = "PRIVATE-VALUE-42"

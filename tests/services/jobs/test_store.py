@@ -6,9 +6,9 @@ import psycopg
 import pytest
 
 from services.core.errors import InputError
-from services.jobs.corpus import Corpus, generate_corpus
 from services.jobs.documents import content_hash, posting_text, resume_text
 from services.jobs.store import UpsertStats, count_documents, upsert_postings, upsert_resumes
+from services.jobs.synthetic import Corpus, generate_corpus
 
 EMBED_SQL = (
     "UPDATE {table} SET embedding = array_fill(0.25::real, ARRAY[384])::vector,"

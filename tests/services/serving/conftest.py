@@ -118,8 +118,8 @@ def fit_readmission(rows: int = 3000, seed: int = 5, c: float = 1.0):
     from sklearn.linear_model import LogisticRegression
 
     from services.training.features import build_preprocessor, model_pipeline
-    from services.training.readmission_data import generate_readmission
     from services.training.readmission_schema import FEATURE_COLUMNS, TARGET_COLUMN, to_target
+    from services.training.readmission_synthetic import generate_readmission
 
     frame = generate_readmission(rows, seed=seed)
     model = model_pipeline(build_preprocessor(), LogisticRegression(C=c, max_iter=300))

@@ -43,7 +43,7 @@ def test_single_record(predict_client, readmission_model):
 
 
 def test_batch_keeps_order_and_labels_at_the_threshold(predict_client, readmission_model):
-    from services.training.readmission_data import generate_readmission
+    from services.training.readmission_synthetic import generate_readmission
 
     frame = generate_readmission(100, seed=99)[FEATURE_COLUMNS]
     records = frame.to_dict(orient="records")
@@ -179,7 +179,7 @@ def test_concurrent_requests_are_merged_into_one_model_call(readmission_model):
     from services.serving.model_registry.served import readmission_frame
     from services.serving.model_registry.slot import ServedModel, thread_controller
     from services.serving.predict_schemas import PredictRequest
-    from services.training.readmission_data import generate_readmission
+    from services.training.readmission_synthetic import generate_readmission
 
     gate, calls = threading.Event(), []
 

@@ -164,8 +164,8 @@ def test_poisoned_record_never_drops_the_other_rows_of_its_batch(db) -> None:
 
 
 def test_document_counts_are_cached_between_scrapes(db) -> None:
-    from services.jobs.corpus import generate_corpus
     from services.jobs.store import upsert_postings
+    from services.jobs.synthetic import generate_corpus
 
     cached = DocumentCollector(lambda: db, ttl=3600)
     fresh = DocumentCollector(lambda: db, ttl=0)

@@ -39,7 +39,7 @@ def training_settings(training_home: Path):
 @pytest.fixture(scope="session")
 def small_frame():
     """8,000 generated encounters (seed 7)."""
-    from services.training.readmission_data import generate_readmission
+    from services.training.readmission_synthetic import generate_readmission
 
     return generate_readmission(8000, seed=7)
 
@@ -47,7 +47,7 @@ def small_frame():
 @pytest.fixture(scope="session")
 def small_splits(small_frame, training_settings):
     """The small frame split as training splits it."""
-    from services.training.readmission_data import split_readmission
+    from services.training.readmission_splits import split_readmission
 
     return split_readmission(small_frame, initial_share=training_settings.initial_share, seed=7)
 

@@ -17,8 +17,9 @@ from services.training.features import (
     icd9_group,
     model_pipeline,
 )
-from services.training.readmission_data import generate_readmission, split_readmission
 from services.training.readmission_schema import EXAMPLE_RECORD, FEATURE_COLUMNS, to_target
+from services.training.readmission_splits import split_readmission
+from services.training.readmission_synthetic import generate_readmission
 
 # Measured on generated data (seeds 1-5 and 42, 40,000 encounters, the oldest half split
 # 70/15/15 by patient): logistic regression reaches test ROC AUC 0.703-0.724. Published

@@ -12,8 +12,9 @@ from services.mlops.gates import champion_challenger_gate, performance_gate
 from services.training.families import FAMILIES, final_estimator
 from services.training.features import build_preprocessor, model_pipeline
 from services.training.gates import validate_data
-from services.training.readmission_data import generate_readmission, split_readmission
 from services.training.readmission_schema import EXAMPLE_RECORD, FEATURE_COLUMNS, to_target
+from services.training.readmission_splits import split_readmission
+from services.training.readmission_synthetic import generate_readmission
 
 # --- data validation -----------------------------------------------------------------------
 

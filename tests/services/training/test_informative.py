@@ -12,8 +12,9 @@ from services.drift.simulate import shuffled_time
 from services.training.features import build_preprocessor, dropped_columns, model_pipeline
 from services.training.gates import validate_data
 from services.training.informative import uninformative_columns
-from services.training.readmission_data import generate_readmission, split_readmission
 from services.training.readmission_schema import FEATURE_COLUMNS, TARGET_COLUMN, to_target
+from services.training.readmission_splits import split_readmission
+from services.training.readmission_synthetic import generate_readmission
 
 
 @pytest.fixture(scope="module")

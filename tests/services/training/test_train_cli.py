@@ -113,8 +113,8 @@ def _register_constant_model(settings) -> str:
     from sklearn.dummy import DummyClassifier
 
     from services.training.features import build_preprocessor, model_pipeline
-    from services.training.readmission_data import generate_readmission
     from services.training.readmission_schema import TARGET_COLUMN, to_target
+    from services.training.readmission_synthetic import generate_readmission
 
     frame = generate_readmission(500, seed=3)
     model = model_pipeline(build_preprocessor(), DummyClassifier(strategy="prior"))
@@ -140,7 +140,7 @@ def _settings(home: Path):
 
 
 def test_bad_data_file_exits_2_naming_the_column(database_url, training_home, tmp_path) -> None:
-    from services.training.readmission_data import generate_readmission
+    from services.training.readmission_synthetic import generate_readmission
 
     frame = generate_readmission(50, seed=1).drop(columns=["max_glu_serum"])
     path = tmp_path / "diabetic_data.csv"
@@ -155,7 +155,7 @@ def test_bad_data_file_exits_2_naming_the_column(database_url, training_home, tm
 
 
 def test_validate_command_fails_a_broken_batch(database_url, training_home, tmp_path) -> None:
-    from services.training.readmission_data import generate_readmission
+    from services.training.readmission_synthetic import generate_readmission
 
     frame = generate_readmission(4000, seed=2)
     late = frame.index >= 3000

@@ -1,15 +1,9 @@
-"""Readmission data: deterministic generator, loader of the real file, time-ordered splits."""
+"""Synthetic readmission encounters in the layout of the public Diabetes 130-US file."""
 
 from __future__ import annotations
 
-import csv
-import itertools
-import math
-import re
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,20 +13,15 @@ from services.core.errors import InputError
 from services.training.drift_scenarios import SCENARIOS, DriftScenario
 from services.training.readmission_schema import (
     AGE_BRACKETS,
-    CODE_COLUMNS,
-    COLUMN_SPECS,
     DIAGNOSIS_COLUMNS,
     MEDICATION_COLUMNS,
     MISSING,
     RAW_COLUMNS,
     TARGET_COLUMN,
     WEIGHT_BRACKETS,
-    ColumnSpec,
 )
 
 DEFAULT_ROWS = 100_000  # the public file has 101,766 encounters of 71,518 patients
-MAX_REPORTED_PROBLEMS = 10
-_ICD9 = re.compile(r"^(?:\d{1,3}(?:\.\d{1,2})?|V\d{1,2}(?:\.\d{1,2})?|E\d{3}(?:\.\d{1,2})?)$")
 
 # ICD-9 codes per clinical group, most frequent first (written as the file does: no zero padding).
 _DIAG_CODES: dict[str, list[str]] = {
@@ -129,6 +118,8 @@ _READMIT_30 = 0.112  # share of `<30` in the public file
 _READMIT_LATER = 0.349  # share of `>30`
 
 
+# long-function: after the stage calls, a third of it is the 50-column literal in the public
+# file's order, kept in one place so the layout can be read against RAW_COLUMNS.
 def generate_readmission(
     n_rows: int = DEFAULT_ROWS,
     seed: int = 42,
@@ -150,16 +141,74 @@ def generate_readmission(
         raise InputError("n_rows must be at least 10")
     rng = np.random.default_rng(seed)
     patient, visit, t = _encounters(rng, n_rows)
-    n = n_rows
-    n_patients = int(patient.max()) + 1
-    ramp = np.zeros(n)
+    ramp = np.zeros(n_rows)
     if drift_start is not None and drift_strength:
         ramp = drift_strength * np.clip((t - drift_start) / max(1.0 - drift_start, 1e-9), 0, 1)
     scenario = scenario or SCENARIOS["none"]
-    older = scenario.age_years * scenario.ramp(t, scenario.age_start)
-    new_regime = t >= scenario.concept_change_at
+    # Each stage draws from `rng` in turn, so their order is part of the seed's output.
+    people = _patients(rng, patient, t, scenario)
+    stay = _admission(rng, people)
+    diag_group, diag_code = _diagnosis_columns(rng, t, scenario)
+    visits = _prior_visits(rng, seed, visit, t, people.frailty, ramp, scenario)
+    stay |= _hospital_stay(rng, people, diag_group)
+    treatment = _treatment(rng, n_rows, ramp)
+    readmitted = _outcome(
+        rng, people, stay, visits, diag_group, treatment, t >= scenario.concept_change_at
+    )
+    patient_nbr = 135 + np.cumsum(rng.integers(1, 2600, people.n_patients))
+    patient_nbr = rng.permutation(patient_nbr)[patient]
+    frame = pd.DataFrame(
+        {
+            "encounter_id": 12522 + np.cumsum(rng.integers(40, 8000, n_rows)),
+            "patient_nbr": patient_nbr.astype(np.int64),
+            "race": people.race,
+            "gender": people.gender,
+            "age": np.asarray(AGE_BRACKETS, dtype=object)[people.age_idx],
+            "weight": people.weight,
+            "admission_type_id": stay["admission_type_id"],
+            "discharge_disposition_id": stay["discharge_disposition_id"],
+            "admission_source_id": stay["admission_source_id"],
+            "time_in_hospital": stay["time_in_hospital"].astype(np.int64),
+            "payer_code": people.payer,
+            "medical_specialty": stay["medical_specialty"],
+            "num_lab_procedures": stay["num_lab_procedures"],
+            "num_procedures": stay["num_procedures"].astype(np.int64),
+            "num_medications": stay["num_medications"],
+            "number_outpatient": visits["outpatient"].astype(np.int64),
+            "number_emergency": visits["emergency"].astype(np.int64),
+            "number_inpatient": visits["inpatient"].astype(np.int64),
+            **diag_code,
+            "number_diagnoses": stay["number_diagnoses"],
+            "max_glu_serum": treatment["max_glu_serum"],
+            "A1Cresult": treatment["A1Cresult"],
+            **treatment["meds"],
+            "change": treatment["change"],
+            "diabetesMed": treatment["diabetesMed"],
+            TARGET_COLUMN: readmitted,
+        }
+    )
+    return frame[RAW_COLUMNS]
 
-    # Patient-level traits: a latent frailty the model sees only through its traces.
+
+@dataclass(frozen=True)
+class _People:
+    """Per-encounter traits of the patient: drawn per patient, repeated on each visit."""
+
+    n_patients: int
+    frailty: np.ndarray  # latent: the model sees it only through its traces
+    race: np.ndarray
+    gender: np.ndarray
+    age_idx: np.ndarray  # age bracket index, 0..9
+    payer: np.ndarray
+    weight: np.ndarray
+
+
+def _patients(
+    rng: np.random.Generator, patient: np.ndarray, t: np.ndarray, scenario: DriftScenario
+) -> _People:
+    n = len(patient)
+    n_patients = int(patient.max()) + 1
+    older = scenario.age_years * scenario.ramp(t, scenario.age_start)
     frailty = rng.normal(size=n_patients)[patient]
     race = _pick(rng, ["Caucasian", "AfricanAmerican", "Hispanic", "Other", "Asian"],
                  [0.765, 0.193, 0.02, 0.015, 0.0065], n_patients)[patient]  # fmt: skip
@@ -176,7 +225,12 @@ def generate_readmission(
     payer[rng.random(n) < 0.40] = MISSING
     weight = _pick(rng, WEIGHT_BRACKETS, [5, 10, 90, 130, 60, 14, 3, 1, 0.3], n)
     weight[rng.random(n) < 0.969] = MISSING
+    return _People(n_patients, frailty, race, gender, age_idx, payer, weight)
 
+
+def _admission(rng: np.random.Generator, people: _People) -> dict[str, np.ndarray]:
+    """How the encounter started and ended: source, type, discharge, specialty."""
+    n = len(people.frailty)
     source = _pick(rng, _SOURCES, _SOURCE_SHARES, n).astype(np.int64)
     adm_type = np.where(
         source == 7,
@@ -184,7 +238,7 @@ def generate_readmission(
         _pick(rng, [3, 1, 2, 5, 6, 8, 7, 4], [0.45, 0.25, 0.22, 0.05, 0.025, 0.004, 0.0005,
                                                0.0005], n),
     ).astype(np.int64)  # fmt: skip
-    old_or_frail = (age_idx >= 8) | (frailty > 1.0)
+    old_or_frail = (people.age_idx >= 8) | (people.frailty > 1.0)
     discharge = np.where(
         old_or_frail & (rng.random(n) < 0.35),
         _pick(rng, [3, 6, 22, 5, 2], [0.5, 0.35, 0.07, 0.04, 0.04], n),
@@ -192,11 +246,22 @@ def generate_readmission(
     ).astype(np.int64)
     specialty = _pick(rng, _SPECIALTIES, 0.72 ** np.arange(len(_SPECIALTIES)), n)
     specialty[rng.random(n) < 0.49] = MISSING
+    return {
+        "admission_source_id": source,
+        "admission_type_id": adm_type,
+        "discharge_disposition_id": discharge,
+        "medical_specialty": specialty,
+    }
 
+
+def _diagnosis_columns(
+    rng: np.random.Generator, t: np.ndarray, scenario: DriftScenario
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(clinical group, ICD-9 code) per diagnosis column; the scenario's coding change applied."""
     diag_group: dict[str, np.ndarray] = {}
     diag_code: dict[str, np.ndarray] = {}
     for col in DIAGNOSIS_COLUMNS:
-        groups, codes = _diagnoses(rng, col, n)
+        groups, codes = _diagnoses(rng, col, len(t))
         diag_group[col], diag_code[col] = groups, codes
     recoded = (t >= scenario.coding_change_at) & ~np.char.count(
         diag_code["diag_3"].astype(str), "."
@@ -205,7 +270,19 @@ def generate_readmission(
     diag_code["diag_3"] = np.where(
         recoded, np.char.add(diag_code["diag_3"].astype(str), ".9"), diag_code["diag_3"]
     ).astype(object)
+    return diag_group, diag_code
 
+
+def _prior_visits(
+    rng: np.random.Generator,
+    seed: int,
+    visit: np.ndarray,
+    t: np.ndarray,
+    frailty: np.ndarray,
+    ramp: np.ndarray,
+    scenario: DriftScenario,
+) -> dict[str, np.ndarray]:
+    """Inpatient, emergency and outpatient visits in the year before the encounter."""
     rate = 1.0 + ramp
     # A scenario's extra visits come from their own stream: Poisson draws consume a varying
     # amount of randomness, so changing the main stream's rates would reshuffle every row.
@@ -221,12 +298,20 @@ def generate_readmission(
         if extra_rate.any():
             count = count + extra_rng.poisson(extra_rate * base)
         visits[column] = np.minimum(count, cap)
-    number_inpatient = visits["inpatient"]
-    number_emergency = visits["emergency"]
-    number_outpatient = visits["outpatient"]
+    return visits
+
+
+def _hospital_stay(
+    rng: np.random.Generator, people: _People, diag_group: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Length of stay and what happened during it: labs, procedures, medications, diagnoses."""
+    n = len(people.frailty)
     circulatory = diag_group["diag_1"] == "circulatory"
     time_in_hospital = np.clip(
-        1 + rng.negative_binomial(3, 3 / (3 + np.exp(0.95 + 0.15 * frailty + 0.1 * circulatory))),
+        1
+        + rng.negative_binomial(
+            3, 3 / (3 + np.exp(0.95 + 0.15 * people.frailty + 0.1 * circulatory))
+        ),
         1,
         14,
     )
@@ -237,11 +322,21 @@ def generate_readmission(
         rng.poisson(6 + 2.1 * time_in_hospital + 1.5 * num_procedures), 1, 81
     ).astype(np.int64)
     number_diagnoses = np.where(
-        rng.random(n) < 0.5 + 0.04 * (age_idx - 6),
+        rng.random(n) < 0.5 + 0.04 * (people.age_idx - 6),
         9,
-        np.clip(3 + rng.binomial(8, 0.5, n) + (age_idx >= 6), 1, 16),
+        np.clip(3 + rng.binomial(8, 0.5, n) + (people.age_idx >= 6), 1, 16),
     ).astype(np.int64)
+    return {
+        "time_in_hospital": time_in_hospital,
+        "num_lab_procedures": num_lab,
+        "num_procedures": num_procedures,
+        "num_medications": num_medications,
+        "number_diagnoses": number_diagnoses,
+    }
 
+
+def _treatment(rng: np.random.Generator, n: int, ramp: np.ndarray) -> dict[str, Any]:
+    """Glucose and A1C tests, the 23 medication columns, `change` and `diabetesMed`."""
     max_glu = _pick(rng, ["None", "Norm", ">200", ">300"], [0.947, 0.025, 0.015, 0.013], n)
     a1c_tested = rng.random(n) < 0.17 * (1 + ramp)
     a1c = np.where(a1c_tested, _pick(rng, ["Norm", ">7", ">8"], [0.29, 0.22, 0.49], n), "None")
@@ -254,36 +349,57 @@ def generate_readmission(
     any_steady = (med_matrix == "Steady").any(axis=0)
     change = np.where(any_dose_change | (any_steady & (rng.random(n) < 0.2)), "Ch", "No")
     diabetes_med = np.where((med_matrix != "No").any(axis=0), "Yes", "No")
+    return {
+        "max_glu_serum": max_glu,
+        "A1Cresult": a1c,
+        "meds": meds,
+        "change": change,
+        "diabetesMed": diabetes_med,
+    }
 
+
+def _outcome(
+    rng: np.random.Generator,
+    people: _People,
+    stay: dict[str, np.ndarray],
+    visits: dict[str, np.ndarray],
+    diag_group: dict[str, np.ndarray],
+    treatment: dict[str, Any],
+    new_regime: np.ndarray,
+) -> np.ndarray:
+    """`readmitted` (<30, >30, NO) from a logistic model of the features, with concept drift."""
+    meds = treatment["meds"]
+    discharge = stay["discharge_disposition_id"]
     logit = (
-        0.6 * frailty
-        + 0.45 * np.minimum(number_inpatient, 6)
-        + 0.2 * np.minimum(number_emergency, 4)
-        + 0.04 * np.minimum(number_outpatient, 5)
-        + 0.05 * (time_in_hospital - 4)
-        + 0.012 * (num_medications - 16)
-        + 0.05 * (number_diagnoses - 7)
-        + 0.07 * (age_idx - 6)
+        0.6 * people.frailty
+        + 0.45 * np.minimum(visits["inpatient"], 6)
+        + 0.2 * np.minimum(visits["emergency"], 4)
+        + 0.04 * np.minimum(visits["outpatient"], 5)
+        + 0.05 * (stay["time_in_hospital"] - 4)
+        + 0.012 * (stay["num_medications"] - 16)
+        + 0.05 * (stay["number_diagnoses"] - 7)
+        + 0.07 * (people.age_idx - 6)
         + 1.5 * _lookup(discharge, _DISCHARGE_RISK)
         + 1.5 * _lookup(diag_group["diag_1"], _DIAG_RISK)
         + 0.12 * (diag_group["diag_2"] == "diabetes")
         + 0.15 * (meds["insulin"] == "Down")
         + 0.1 * (meds["insulin"] == "Up")
-        + 0.1 * (diabetes_med == "Yes")
+        + 0.1 * (treatment["diabetesMed"] == "Yes")
         - 0.1 * (meds["metformin"] == "Steady")
-        + 0.05 * (payer == "MC")
+        + 0.05 * (people.payer == "MC")
     )
     # Concept drift: the same features, a different relationship with the outcome.
     if new_regime.any():
         shift = (
-            -0.4 * np.minimum(number_inpatient, 6)
-            - 0.45 * frailty
-            + 1.2 * (a1c == ">8")
+            -0.4 * np.minimum(visits["inpatient"], 6)
+            - 0.45 * people.frailty
+            + 1.2 * (treatment["A1Cresult"] == ">8")
             + 0.9 * (meds["insulin"] == "Up")
-            + 0.25 * (time_in_hospital - 4)
+            + 0.25 * (stay["time_in_hospital"] - 4)
         )
         # Centred, so the readmission rate stays put and only who is readmitted changes.
         logit = logit + new_regime * (shift - shift[new_regime].mean())
+    n = len(logit)
     never = np.isin(discharge, _NEVER_READMITTED)
     p30 = _sigmoid(logit + _intercept(logit, _READMIT_30 / (1 - never.mean())))
     u = rng.random(n)
@@ -291,41 +407,7 @@ def generate_readmission(
     later_logit = 0.6 * logit
     p_later = _sigmoid(later_logit + _intercept(later_logit, _READMIT_LATER / (1 - _READMIT_30)))
     later = ~early & ~never & (rng.random(n) < p_later)
-    readmitted = np.where(early, "<30", np.where(later, ">30", "NO"))
-
-    patient_nbr = 135 + np.cumsum(rng.integers(1, 2600, n_patients))
-    patient_nbr = rng.permutation(patient_nbr)[patient]
-    frame = pd.DataFrame(
-        {
-            "encounter_id": 12522 + np.cumsum(rng.integers(40, 8000, n)),
-            "patient_nbr": patient_nbr.astype(np.int64),
-            "race": race,
-            "gender": gender,
-            "age": np.asarray(AGE_BRACKETS, dtype=object)[age_idx],
-            "weight": weight,
-            "admission_type_id": adm_type,
-            "discharge_disposition_id": discharge,
-            "admission_source_id": source,
-            "time_in_hospital": time_in_hospital.astype(np.int64),
-            "payer_code": payer,
-            "medical_specialty": specialty,
-            "num_lab_procedures": num_lab,
-            "num_procedures": num_procedures.astype(np.int64),
-            "num_medications": num_medications,
-            "number_outpatient": number_outpatient.astype(np.int64),
-            "number_emergency": number_emergency.astype(np.int64),
-            "number_inpatient": number_inpatient.astype(np.int64),
-            **diag_code,
-            "number_diagnoses": number_diagnoses,
-            "max_glu_serum": max_glu,
-            "A1Cresult": a1c,
-            **meds,
-            "change": change,
-            "diabetesMed": diabetes_med,
-            TARGET_COLUMN: readmitted,
-        }
-    )
-    return frame[RAW_COLUMNS]
+    return np.where(early, "<30", np.where(later, ">30", "NO"))
 
 
 def _encounters(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -378,233 +460,3 @@ def _intercept(logit: np.ndarray, share: float) -> float:
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if _sigmoid(logit + mid).mean() < share else (lo, mid)
     return (lo + hi) / 2
-
-
-# --- loading a user's file -----------------------------------------------------------------
-
-
-DATA_MEMBER = "diabetic_data.csv"  # names inside the UCI zip (any folder)
-MAPPING_MEMBER = "ids_mapping.csv"
-
-
-def load_readmission_csv(path: Path | str, ids_mapping: Path | str | None = None) -> pd.DataFrame:
-    """Read and validate `diabetic_data.csv`, or the UCI zip that holds it, in time order.
-
-    A `.zip` (as downloaded from UCI) is read in place: its `diabetic_data.csv`, and its
-    `IDs_mapping.csv` for the code check unless `ids_mapping` is given. Raises InputError
-    naming the column (and the line) of the first problems found. Messages never echo cell
-    values: the file holds health records.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    mapping_text: list[str] | None = None
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            member = _zip_member(archive, path, DATA_MEMBER, required=True)
-            source = f"{path.name}:{Path(member).name}"
-            frame = _read_csv(archive.open(member), source)
-            mapping_member = _zip_member(archive, path, MAPPING_MEMBER, required=False)
-            if ids_mapping is None and mapping_member is not None:
-                mapping_text = archive.read(mapping_member).decode("utf-8-sig").splitlines()
-    else:
-        source = path.name
-        frame = _read_csv(path, source)
-    frame = validate_readmission_frame(frame, source=source)
-    if ids_mapping is not None:
-        _check_codes(frame, load_ids_mapping(ids_mapping), source)
-    elif mapping_text is not None:
-        _check_codes(frame, parse_ids_mapping(mapping_text, f"{path.name}:IDs_mapping.csv"), source)
-    return frame
-
-
-def _zip_member(archive: zipfile.ZipFile, path: Path, name: str, *, required: bool) -> str | None:
-    found = [m for m in archive.namelist() if Path(m).name.lower() == name.lower()]
-    if len(found) > 1:
-        raise InputError(f"{path.name}: {len(found)} files named {name} in the zip")
-    if not found and required:
-        raise InputError(f"{path.name}: no {name} in the zip")
-    return found[0] if found else None
-
-
-def _read_csv(source: Any, name: str) -> pd.DataFrame:
-    try:
-        return pd.read_csv(source, dtype=str, keep_default_na=False, na_filter=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{name}: not a readable CSV file ({type(exc).__name__})") from exc
-
-
-def validate_readmission_frame(frame: pd.DataFrame, source: str = "data") -> pd.DataFrame:
-    """Check columns, types and vocabularies of raw string columns; return typed, time-ordered.
-
-    Line numbers in messages count the header as line 1, as an editor shows the file.
-    """
-    missing = [c for c in RAW_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(f"{source}: missing column(s): {', '.join(missing)}")
-    if frame.empty:
-        raise InputError(f"{source}: no data rows")
-    frame = frame[RAW_COLUMNS].copy()
-    problems: list[str] = []
-    total = 0
-    for col in RAW_COLUMNS:
-        spec = COLUMN_SPECS[col]
-        text = frame[col].astype(str).str.strip()
-        if spec.dtype is int:
-            bad = ~text.str.fullmatch(r"-?\d+")
-        elif spec.values is not None:
-            allowed = set(spec.values) | ({MISSING} if spec.missing_allowed else set())
-            bad = ~text.isin(allowed)
-        elif col in DIAGNOSIS_COLUMNS:
-            bad = ~(text.str.fullmatch(_ICD9.pattern) | (text == MISSING))
-        else:
-            bad = text == ""
-        if bad.any():
-            lines = (np.flatnonzero(bad.to_numpy()) + 2)[:3]
-            expected = _expected(spec)
-            total += int(bad.sum())
-            problems.append(
-                f"column {col!r}: {int(bad.sum())} value(s) not {expected}, first at "
-                f"line(s) {', '.join(map(str, lines))}"
-            )
-            continue
-        frame[col] = text.astype(np.int64) if spec.dtype is int else text.astype(object)
-    if problems:
-        shown = problems[:MAX_REPORTED_PROBLEMS]
-        raise InputError(
-            f"{source}: {total} malformed value(s) in {len(problems)} column(s): "
-            + "; ".join(shown)
-        )
-    duplicated = frame["encounter_id"].duplicated()
-    if duplicated.any():
-        line = int(np.flatnonzero(duplicated.to_numpy())[0]) + 2
-        raise InputError(f"{source}: column 'encounter_id': duplicate id at line {line}")
-    return frame.sort_values("encounter_id", kind="stable").reset_index(drop=True)
-
-
-def _expected(spec: ColumnSpec) -> str:
-    if spec.dtype is int:
-        return "an integer"
-    if spec.values is not None:
-        values = list(spec.values) + ([MISSING] if spec.missing_allowed else [])
-        return "one of " + ", ".join(values)
-    if spec.name in DIAGNOSIS_COLUMNS:
-        return "an ICD-9 code such as 428, 250.83, V57 or E878, or ?"
-    return "a non-empty value"
-
-
-def load_ids_mapping(path: Path | str) -> dict[str, dict[int, str]]:
-    """Parse IDS_mapping.csv: three `<column>,description` sections separated by blank lines."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return parse_ids_mapping(handle, path.name)
-
-
-def parse_ids_mapping(lines: Iterable[str], source: str) -> dict[str, dict[int, str]]:
-    """The code tables of IDS_mapping.csv text (file lines or a zip member's lines)."""
-    mapping: dict[str, dict[int, str]] = {}
-    current: str | None = None
-    for line_no, row in enumerate(csv.reader(lines), start=1):
-        cells = [c.strip() for c in row]
-        if not cells or not any(cells):
-            current = None
-            continue
-        if cells[0] in CODE_COLUMNS:
-            current = cells[0]
-            mapping[current] = {}
-            continue
-        if current is None or not cells[0].isdigit():
-            raise InputError(
-                f"{source}: line {line_no}: expected `<id>,<description>` under one of "
-                f"the headers {', '.join(CODE_COLUMNS)}"
-            )
-        mapping[current][int(cells[0])] = ",".join(cells[1:]).strip()
-    absent = [c for c in CODE_COLUMNS if c not in mapping]
-    if absent:
-        raise InputError(f"{source}: missing section(s): {', '.join(absent)}")
-    return mapping
-
-
-def _check_codes(frame: pd.DataFrame, mapping: dict[str, dict[int, str]], source: str) -> None:
-    for col in CODE_COLUMNS:
-        unknown = ~frame[col].isin(list(mapping[col]))
-        if unknown.any():
-            # Row order changed when sorting; report the encounter instead of the line.
-            first = frame.loc[unknown, "encounter_id"].iloc[0]
-            raise InputError(
-                f"{source}: column {col!r}: {int(unknown.sum())} code(s) not in IDS_mapping.csv, "
-                f"first at encounter_id {first}"
-            )
-
-
-def write_readmission_csv(frame: pd.DataFrame, path: Path | str) -> Path:
-    """Write a frame in the public file's CSV layout."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame[RAW_COLUMNS].to_csv(path, index=False)
-    return path
-
-
-# --- splits ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReadmissionSplits:
-    """The initial data split by patient into train/validation/test, and the ordered rest."""
-
-    train: pd.DataFrame
-    validation: pd.DataFrame
-    test: pd.DataFrame
-    future: pd.DataFrame  # the later encounters, in time order
-
-    @property
-    def initial(self) -> pd.DataFrame:
-        """The initial data (all three splits), in time order."""
-        frames = [self.train, self.validation, self.test]
-        return pd.concat(frames).sort_values("encounter_id").reset_index(drop=True)
-
-    def future_batches(self, n_batches: int = 8) -> list[pd.DataFrame]:
-        """The future encounters cut into `n_batches` consecutive batches, oldest first."""
-        return future_batches(self.future, n_batches)
-
-
-def future_batches(future: pd.DataFrame, n_batches: int = 8) -> list[pd.DataFrame]:
-    """Consecutive, time-ordered batches of about equal size."""
-    if n_batches < 1:
-        raise InputError("n_batches must be at least 1")
-    ordered = future.sort_values("encounter_id", kind="stable").reset_index(drop=True)
-    bounds = np.linspace(0, len(ordered), n_batches + 1).round().astype(int)
-    return [ordered.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(bounds)]
-
-
-def split_readmission(
-    frame: pd.DataFrame,
-    *,
-    initial_share: float = 0.2,
-    shares: tuple[float, float, float] = (0.7, 0.15, 0.15),
-    seed: int = 42,
-) -> ReadmissionSplits:
-    """First `initial_share` of encounters (time order) split by patient; the rest is future.
-
-    No patient appears in two of train/validation/test. Patients are assigned in a seeded
-    random order until each split holds its share of rows, so shares are met to within one
-    patient's encounters.
-    """
-    if not 0 < initial_share <= 1:
-        raise InputError("initial_share must be in (0, 1]")
-    if not math.isclose(sum(shares), 1.0) or min(shares) <= 0:
-        raise InputError("split shares must be positive and sum to 1")
-    ordered = frame.sort_values("encounter_id", kind="stable").reset_index(drop=True)
-    cut = math.ceil(len(ordered) * initial_share)
-    initial, future = ordered.iloc[:cut], ordered.iloc[cut:].reset_index(drop=True)
-    sizes = initial.groupby("patient_nbr", sort=True).size()
-    rng = np.random.default_rng(seed)
-    patients = sizes.index.to_numpy()[rng.permutation(len(sizes))]
-    filled = np.cumsum(sizes.loc[patients].to_numpy()) / len(initial)
-    part = np.searchsorted(np.cumsum(shares)[:-1], filled, side="left")
-    assignment = pd.Series(part, index=patients)
-    which = initial["patient_nbr"].map(assignment).to_numpy()
-    train, validation, test = (initial[which == k].reset_index(drop=True) for k in range(3))
-    return ReadmissionSplits(train, validation, test, future)
