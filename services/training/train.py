@@ -177,10 +177,19 @@ def train_readmission(
     if not data_gate.passed or stop_after == "validate":
         return outcome
 
-    best = _search_families(
-        outcome, settings, database_url, splits, source, data_gate, run_id, names, n_trials,
-        settings.train_threads, model_name, say, on_trial, worker=worker,
-    )  # fmt: skip
+    plan = SearchPlan(
+        settings=settings,
+        database_url=database_url,
+        run_id=run_id,
+        model_name=model_name,
+        source=source,
+        families=names,
+        trials=n_trials,
+        say=say,
+        on_trial=on_trial,
+        worker=worker,
+    )
+    best = _search_families(plan, outcome, splits, data_gate)
     if stop_after == "train":
         return outcome
     floor_gate = performance_gate(best.valid["roc_auc"], settings.auc_floor, best.label)
@@ -224,25 +233,29 @@ def promote_if_passes(
     return gate, (registry.promote(model_name, settings, version) if gate.passed else None)
 
 
+@dataclass(frozen=True)
+class SearchPlan:
+    """What one training run searches: where, under which ids, which families and budget."""
+
+    settings: TrainingSettings
+    database_url: str
+    run_id: str
+    model_name: str
+    source: str
+    families: list[str]
+    trials: int
+    say: Say
+    on_trial: ProgressCallback | None = None
+    worker: Shard | None = None
+
+
 def _search_families(
-    outcome: TrainingOutcome,
-    settings: TrainingSettings,
-    database_url: str,
-    splits: ReadmissionSplits,
-    source: str,
-    data_gate: GateResult,
-    run_id: str,
-    names: list[str],
-    n_trials: int,
-    threads: int,
-    model_name: str,
-    say: Say,
-    on_trial: ProgressCallback | None,
-    worker: Shard | None = None,
+    plan: SearchPlan, outcome: TrainingOutcome, splits: ReadmissionSplits, data_gate: GateResult
 ) -> FamilyResult:
     """Search, refit and log every family under one parent MLflow run; return the best."""
     import mlflow
 
+    settings, run_id, model_name = plan.settings, plan.run_id, plan.model_name
     experiment_id = registry.ensure_experiment(model_name, settings)
     preprocessor = build_preprocessor(drop=outcome.dropped_columns)
     x_train = preprocessor.fit_transform(splits.train[FEATURE_COLUMNS])
@@ -250,8 +263,8 @@ def _search_families(
     y_train = to_target(splits.train[TARGET_COLUMN])
     y_valid = to_target(splits.validation[TARGET_COLUMN])
     feature_names = preprocessor.get_feature_names_out()
-    shared = worker is not None and not worker.whole
-    storage = optuna_storage(database_url, heartbeat=shared)
+    shared = plan.worker is not None and not plan.worker.whole
+    storage = optuna_storage(plan.database_url, heartbeat=shared)
     parent = find_run(experiment_id, run_id, kind="training")
     try:
         with mlflow.start_run(
@@ -259,9 +272,9 @@ def _search_families(
             tags={registry.TAG_RUN_ID: run_id, "beacon.kind": "training"},
         ) as parent_run:  # fmt: skip
             if parent is None:
-                _log_data(splits, source, data_gate, settings, names, n_trials)
+                _log_data(splits, plan.source, data_gate, settings, plan.families, plan.trials)
                 mlflow.log_params({"dropped_columns": ",".join(outcome.dropped_columns) or "-"})
-            for name in names:
+            for name in plan.families:
                 result = _train_family(
                     FAMILIES[name],
                     settings=settings,
@@ -274,13 +287,13 @@ def _search_families(
                     splits=splits,
                     preprocessor=preprocessor,
                     feature_names=feature_names,
-                    n_trials=n_trials,
-                    threads=threads or family_threads(FAMILIES[name]),
-                    on_trial=on_trial,
+                    n_trials=plan.trials,
+                    threads=settings.train_threads or family_threads(FAMILIES[name]),
+                    on_trial=plan.on_trial,
                     shared=shared,
                 )
                 outcome.families.append(result)
-                say(
+                plan.say(
                     f"[{name}] best of {result.trials} trials: validation ROC AUC "
                     f"{result.valid['roc_auc']:.4f}, test ROC AUC {result.test['roc_auc']:.4f} "
                     f"(PR AUC {result.test['pr_auc']:.4f}, Brier {result.test['brier']:.4f})"
