@@ -19,41 +19,16 @@ for a worker with a whole vCPU to itself. `python -m bench.bench_capacity --help
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.bench_mixed_load import HERE, _bodies, _env, _load, prepare
-from bench.bench_predict import Server, free_port
+from bench.bench_mixed_load import HERE, prepare, run_tree
 
 
 def measure(home: Path, workers: int, args: argparse.Namespace) -> dict:
     """Start `beacon serve --workers <workers>`, warm it up, measure, stop it."""
-    port = free_port()
-    server = Server(
-        f"serve x{workers}",
-        [
-            sys.executable,
-            "-m",
-            "services.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        _env(HERE, home, {"BEACON_ADMIN_API_KEY": "bench"}),
-        port,
-    )
-    try:
-        server.wait_ready("/ready", lambda r: r.status_code == 200, timeout=300)
-        bodies = _bodies(home, 3000)
-        asyncio.run(_load(server.base_url, bodies, args.clients, args.warmup))
-        figures = asyncio.run(_load(server.base_url, bodies, args.clients, args.seconds))
-    finally:
-        server.stop()
+    figures = run_tree(f"serve x{workers}", HERE, home, args, ("--workers", str(workers)))
     figures["workers"] = workers
     figures["requests_per_s_per_worker"] = round(figures["requests_per_s"] / workers, 1)
     return figures

@@ -128,12 +128,18 @@ async def _load(base_url: str, bodies: list[tuple[str, dict]], clients: int, sec
     }
 
 
-def run_tree(name: str, tree: Path, home: Path, args: argparse.Namespace) -> dict:
-    """Start `beacon serve` from `tree`, warm it up, measure, stop it."""
+def run_tree(
+    name: str,
+    tree: Path,
+    home: Path,
+    args: argparse.Namespace,
+    serve_args: tuple[str, ...] = (),
+) -> dict:
+    """Start `beacon serve [serve_args]` from `tree`, warm it up, measure, stop it."""
     port = free_port()
     server = Server(
         name,
-        [sys.executable, "-m", "services.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "services.cli", "serve", "--port", str(port), *serve_args],
         _env(tree, home, {"BEACON_ADMIN_API_KEY": "bench"}),
         port,
     )
