@@ -180,11 +180,7 @@ def _evidently_report(
 ) -> tuple[dict[tuple[str, str], Any], list[str], list[str]]:
     """Run one Evidently report: (metric values by (kind, column), drifted, drift-tested)."""
     from evidently import DataDefinition, Dataset, Report
-    from evidently.metrics import (
-        MissingValueCount,
-        OutRangeValueCount,
-        ValueDrift,
-    )
+    from evidently.metrics import MissingValueCount, OutRangeValueCount
 
     metrics: list[Any] = [MissingValueCount(column=c) for c in columns]
     metrics += [
@@ -193,37 +189,47 @@ def _evidently_report(
         )
         for c in ranged
     ]
+    numeric = [c for c in NUMERIC_COLUMNS if c in columns] + [
+        c for c in ranged if c not in NUMERIC_COLUMNS
+    ]
+    definition = DataDefinition(
+        numerical_columns=numeric,
+        categorical_columns=[c for c in CATEGORICAL_COLUMNS if c in columns and c not in ranged],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy/numpy division warnings on constant columns
+        snapshot = Report(metrics).run(
+            current_data=Dataset.from_pandas(cur, data_definition=definition), reference_data=None
+        )
+    values: dict[tuple[str, str], Any] = {}
+    for metric in snapshot.dict()["metrics"]:
+        kind = metric["config"]["type"].rsplit(":", 1)[-1]
+        values[(kind, metric["config"].get("column", ""))] = metric["value"]
+    drifted: list[str] = []
     drift_columns: list[str] = []
     if ref is not None:
         # Drift tests fail on an empty column; emptiness is reported by the missing check.
         drift_columns = [
             c for c in columns if c in ref.columns and cur[c].notna().any() and ref[c].notna().any()
         ]
-        metrics += [ValueDrift(column=c) for c in drift_columns]
-
-    definition = DataDefinition(
-        numerical_columns=[c for c in NUMERIC_COLUMNS if c in columns]
-        + [c for c in ranged if c not in NUMERIC_COLUMNS],
-        categorical_columns=[c for c in CATEGORICAL_COLUMNS if c in columns and c not in ranged],
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # scipy/numpy division warnings on constant columns
-        snapshot = Report(metrics, include_tests=ref is not None).run(
-            current_data=Dataset.from_pandas(cur, data_definition=definition),
-            reference_data=(
-                Dataset.from_pandas(ref[columns], data_definition=definition)
-                if ref is not None
-                else None
-            ),
-        )
-    result = snapshot.dict()
-    values: dict[tuple[str, str], Any] = {}
-    for metric in result["metrics"]:
-        kind = metric["config"]["type"].rsplit(":", 1)[-1]
-        values[(kind, metric["config"].get("column", ""))] = metric["value"]
-    drifted = sorted(
-        test["metric_config"]["params"]["column"]
-        for test in result.get("tests", [])
-        if test.get("id") == "drift" and test.get("status") == "FAIL"
-    )
+        drifted = sorted(c for c in drift_columns if column_drifted(ref[c], cur[c], c in numeric))
     return values, drifted, drift_columns
+
+
+def column_drifted(reference: pd.Series, current: pd.Series, numeric: bool) -> bool:
+    """Evidently's default drift test of one column (chosen by type and size), verdict only.
+
+    The same selection and cleaning as Evidently's `ValueDrift` metric, which calls this test
+    and then draws two plotly figures per column: the gate reads no figure, and the drawing
+    was four fifths of its run time (about 3 s of 3.6 s for 47 columns).
+    """
+    from evidently.legacy.calculations.stattests import get_stattest
+    from evidently.legacy.core import ColumnType
+
+    kind = ColumnType.Numerical if numeric else ColumnType.Categorical
+    ref = reference.replace([-np.inf, np.inf], np.nan).dropna()
+    cur = current.replace([-np.inf, np.inf], np.nan).dropna()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        test = get_stattest(ref, cur, kind, None)
+        return bool(test(ref, cur, kind, None).drifted)

@@ -58,6 +58,33 @@ def test_drift_beyond_the_threshold_fails() -> None:
     assert validate_data(late, splits.train, drift_share=0.5).passed
 
 
+def test_column_verdicts_equal_evidently_value_drift_reports() -> None:
+    """The gate runs Evidently's per-column test without the report's plots: same verdicts."""
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.metrics import ValueDrift
+
+    from services.training.gates import column_drifted
+
+    frame = generate_readmission(6_000, seed=5, drift_start=0.3, drift_strength=3.0)
+    splits = split_readmission(frame, initial_share=0.3, seed=5)
+    ref, cur = splits.train, splits.future_batches(2)[-1]
+    numeric = ["number_inpatient", "num_lab_procedures", "num_medications", "time_in_hospital"]
+    categorical = ["diag_1", "A1Cresult", "insulin", "medical_specialty", "race"]
+    definition = DataDefinition(numerical_columns=numeric, categorical_columns=categorical)
+    snapshot = Report([ValueDrift(column=c) for c in numeric + categorical], include_tests=True)
+    result = snapshot.run(
+        current_data=Dataset.from_pandas(cur[numeric + categorical], data_definition=definition),
+        reference_data=Dataset.from_pandas(ref[numeric + categorical], data_definition=definition),
+    ).dict()
+    evidently = {
+        t["metric_config"]["params"]["column"]: str(t["status"].value) == "FAIL"
+        for t in result["tests"]
+    }
+    ours = {c: column_drifted(ref[c], cur[c], c in numeric) for c in numeric + categorical}
+    assert ours == evidently
+    assert any(ours.values()) and not all(ours.values())  # both verdicts are exercised
+
+
 def test_performance_floor() -> None:
     assert performance_gate(0.66, 0.6).passed
     failed = performance_gate(0.55, 0.6, "LightGBM")
