@@ -104,7 +104,7 @@ def bench_shards(db: Database, home: Path, counts: list[int]) -> list[dict]:
     return rows
 
 
-def bench_hpo(db: Database, home: Path, trials: int, family: str) -> list[dict]:
+def bench_hpo(db: Database, home: Path, trials: int, family: str, rows: int) -> list[dict]:
     """Trials per minute of the shared search with 1 and 2 workers (one study each)."""
     import optuna
 
@@ -112,7 +112,7 @@ def bench_hpo(db: Database, home: Path, trials: int, family: str) -> list[dict]:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BEACON_", "MLFLOW_"))}
     env |= {"DATABASE_URL": db.url, "BEACON_HOME": str(home), "BEACON_LOG_LEVEL": "WARNING",
-            "BEACON_READMISSION_ROWS": "8000", "BEACON_TRAIN_THREADS": "1"}  # fmt: skip
+            "BEACON_READMISSION_ROWS": str(rows), "BEACON_TRAIN_THREADS": "1"}  # fmt: skip
     rows = []
     for workers in (1, 2):
         run_id = f"bench-scale-{workers}-{int(time.time())}"
@@ -246,6 +246,12 @@ def main() -> None:
     parser.add_argument("--hpo", action="store_true", help="also time HPO with 1 and 2 workers")
     parser.add_argument("--hpo-trials", type=int, default=16)
     parser.add_argument("--hpo-family", default="hist_gb")
+    parser.add_argument(
+        "--hpo-rows",
+        type=int,
+        default=8000,
+        help="generated encounters (100000 is the training default: trials of seconds)",
+    )
     args = parser.parse_args()
     counts = [int(c) for c in args.shards.split(",") if c.strip()]
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -263,7 +269,11 @@ def main() -> None:
                     upsert_resumes(conn, corpus.resumes)
                 shards = bench_shards(db, home, counts)
             hnsw = [] if args.skip_hnsw else [bench_hnsw(db.url, n, args.queries, 7) for n in sizes]
-            hpo = bench_hpo(db, home, args.hpo_trials, args.hpo_family) if args.hpo else []
+            hpo = (
+                bench_hpo(db, home, args.hpo_trials, args.hpo_family, args.hpo_rows)
+                if args.hpo
+                else []
+            )
     figures |= {"refresh": shards, "hnsw": hnsw, "hpo": hpo}
     figures["load_average_at_end"] = round(os.getloadavg()[0], 1)
     print("== bench-scale\n" + table(shards, hnsw))
