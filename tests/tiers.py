@@ -73,6 +73,9 @@ INTEGRATION_TESTS: dict[str, str] = {
     "tests/pipelines/test_nightly_refresh.py": "runs a DAG and the beacon CLI",
     "tests/pipelines/test_training_monitoring.py": "runs DAGs in the Airflow venv",
     "tests/services/embeddings/test_backends.py": "loads the encoder under torch and ONNX",
+    "tests/services/training/test_gates_registry.py::test_column_verdicts_equal_evidently": (
+        "runs a full Evidently report with its plotly figures (~8 s)"
+    ),
     "tests/services/embeddings/test_encoder.py::test_batches": "loads the ONNX encoder",
     "tests/services/jobs/test_corpus.py::test_output_does_not_depend": "runs Python children",
     "tests/services/jobs/test_corpus.py::test_default_sizes": "generates the full corpus",
