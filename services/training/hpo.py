@@ -14,12 +14,14 @@ from urllib.parse import urlsplit
 import numpy as np
 import psycopg
 
+from services.core.locks import lock_key
 from services.mlops.metrics import classification_metrics
 from services.training.families import Family
 
 log = logging.getLogger(__name__)
 
 OPTUNA_SCHEMA = "optuna"  # Optuna's tables stay out of Beacon's own schema
+OPTUNA_INIT_LOCK = "optuna-storage-init"
 # Shared studies: a worker that dies leaves a RUNNING trial; without a heartbeat for this long
 # it is marked FAIL, so its slot in the trials budget is run again by another worker.
 HEARTBEAT_SECONDS = 10
@@ -60,23 +62,29 @@ def optuna_storage(database_url: str, *, heartbeat: bool = False) -> Any:
     """
     import optuna
 
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {OPTUNA_SCHEMA}")
     beat: dict[str, Any] = (
         {"heartbeat_interval": HEARTBEAT_SECONDS, "grace_period": HEARTBEAT_GRACE_SECONDS}
         if heartbeat
         else {}
     )
-    with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(
-            sqlalchemy_url(database_url),
-            engine_kwargs={
-                "connect_args": {"options": f"-c search_path={OPTUNA_SCHEMA}"},
-                "pool_pre_ping": True,
-            },
-            **beat,
-        )
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        # Optuna creates its tables and enum types when the storage opens, without a lock:
+        # two HPO workers starting together on a fresh database both tried, and one failed
+        # on a duplicate type. The first creates them under this lock; the others find them.
+        conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(OPTUNA_INIT_LOCK),))
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {OPTUNA_SCHEMA}")
+        with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            storage = optuna.storages.RDBStorage(
+                sqlalchemy_url(database_url),
+                engine_kwargs={
+                    "connect_args": {"options": f"-c search_path={OPTUNA_SCHEMA}"},
+                    "pool_pre_ping": True,
+                },
+                **beat,
+            )
+        conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(OPTUNA_INIT_LOCK),))
+    return storage
 
 
 def study_name(model: str, run_id: str, family: str) -> str:

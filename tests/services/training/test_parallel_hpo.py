@@ -109,3 +109,28 @@ def test_two_workers_register_once_the_best_of_the_union(database_url, tmp_path:
     assert sorted(int(r.data.tags["beacon.trial"]) for r in trial_runs) == sorted(
         t.number for t in complete
     )
+
+
+def test_workers_opening_the_storage_at_once_on_a_fresh_database_all_succeed(
+    database_url: str,
+) -> None:
+    """Optuna creates its tables and types on first open; concurrent first opens must not fail."""
+    import threading
+
+    start, errors, opened = threading.Barrier(4), [], []
+
+    def open_storage() -> None:
+        start.wait()
+        try:
+            storage = optuna_storage(database_url)
+            opened.append(storage.get_all_studies())
+            storage.engine.dispose()
+        except Exception as error:  # the test reports whatever a worker hit
+            errors.append(repr(error)[:300])
+
+    workers = [threading.Thread(target=open_storage) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert errors == [] and len(opened) == 4
