@@ -104,7 +104,7 @@ def bench_shards(db: Database, home: Path, counts: list[int]) -> list[dict]:
     return rows
 
 
-def bench_hpo(db: Database, home: Path, trials: int, family: str, rows: int) -> list[dict]:
+def bench_hpo(db: Database, home: Path, trials: int, family: str, encounters: int) -> list[dict]:
     """Trials per minute of the shared search with 1 and 2 workers (one study each)."""
     import optuna
 
@@ -112,7 +112,7 @@ def bench_hpo(db: Database, home: Path, trials: int, family: str, rows: int) -> 
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BEACON_", "MLFLOW_"))}
     env |= {"DATABASE_URL": db.url, "BEACON_HOME": str(home), "BEACON_LOG_LEVEL": "WARNING",
-            "BEACON_READMISSION_ROWS": str(rows), "BEACON_TRAIN_THREADS": "1"}  # fmt: skip
+            "BEACON_READMISSION_ROWS": str(encounters), "BEACON_TRAIN_THREADS": "1"}  # fmt: skip
     rows = []
     for workers in (1, 2):
         run_id = f"bench-scale-{workers}-{int(time.time())}"
