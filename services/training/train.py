@@ -50,6 +50,14 @@ from services.training.readmission_schema import (
 )
 from services.training.readmission_splits import ReadmissionSplits, split_readmission
 from services.training.readmission_synthetic import generate_readmission
+from services.training.run_record import (
+    FamilyResult,
+    gate_fingerprint,
+    record_data_gate,
+    record_family,
+    recorded_data_gate,
+    recorded_family,
+)
 from services.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
@@ -60,23 +68,6 @@ REFERENCE_ARTIFACT = "data/reference.parquet"
 Say = Callable[[str], None]
 # Where `train_readmission(stop_after=...)` may stop, in order; pipelines run one stage per task.
 STAGES = ("validate", "train", "register")
-
-
-@dataclass
-class FamilyResult:
-    """The best model of one family, refit on the whole training split."""
-
-    family: str
-    label: str
-    params: dict[str, Any]
-    trials: int
-    valid: dict[str, float]
-    test: dict[str, float]
-    threshold: float
-    model: Any = field(repr=False)
-    run_id: str = ""
-    model_uri: str = ""
-    best_trial: int = -1
 
 
 @dataclass
@@ -171,9 +162,22 @@ def train_readmission(
     outcome.dropped_columns = uninformative_columns(splits.train)
     for column, reason in outcome.dropped_columns.items():
         say(f"feature {column!r} left out: {reason} (uninformative in this window)")
-    data_gate = held_out_data_gate(splits, settings, outcome.dropped_columns)
+    experiment_id = registry.ensure_experiment(model_name, settings)
+    rows = (len(splits.train), len(splits.validation), len(splits.test))
+    fingerprint = gate_fingerprint(source, settings, outcome.dropped_columns, rows)
+    data_gate = recorded_data_gate(find_run(experiment_id, run_id, kind="training"), fingerprint)
+    if data_gate is not None:
+        say(data_gate.report())
+        say(f"    (verdict recorded by an earlier stage of run {run_id}; not checked again)")
+    else:
+        data_gate = held_out_data_gate(splits, settings, outcome.dropped_columns)
+        say(data_gate.report())
+        if data_gate.passed:
+            _open_training_run(
+                experiment_id, run_id, splits, outcome, (source, names, n_trials), settings,
+                gate=(data_gate, fingerprint),
+            )  # fmt: skip
     outcome.gates.append(data_gate)
-    say(data_gate.report())
     if not data_gate.passed or stop_after == "validate":
         return outcome
 
@@ -189,7 +193,7 @@ def train_readmission(
         on_trial=on_trial,
         worker=worker,
     )
-    best = _search_families(plan, outcome, splits, data_gate)
+    best = _search_families(plan, outcome, splits, experiment_id, fingerprint)
     if stop_after == "train":
         return outcome
     floor_gate = performance_gate(best.valid["roc_auc"], settings.auc_floor, best.label)
@@ -250,13 +254,20 @@ class SearchPlan:
 
 
 def _search_families(
-    plan: SearchPlan, outcome: TrainingOutcome, splits: ReadmissionSplits, data_gate: GateResult
+    plan: SearchPlan,
+    outcome: TrainingOutcome,
+    splits: ReadmissionSplits,
+    experiment_id: str,
+    fingerprint: str,
 ) -> FamilyResult:
-    """Search, refit and log every family under one parent MLflow run; return the best."""
+    """Search, refit and log every family under the run's parent MLflow run; return the best.
+
+    A family an earlier stage of the run finished (same data fingerprint, full budget) is
+    reused from its record: no second refit, no second logged model.
+    """
     import mlflow
 
     settings, run_id, model_name = plan.settings, plan.run_id, plan.model_name
-    experiment_id = registry.ensure_experiment(model_name, settings)
     preprocessor = build_preprocessor(drop=outcome.dropped_columns)
     x_train = preprocessor.fit_transform(splits.train[FEATURE_COLUMNS])
     x_valid = preprocessor.transform(splits.validation[FEATURE_COLUMNS])
@@ -267,31 +278,31 @@ def _search_families(
     storage = optuna_storage(plan.database_url, heartbeat=shared)
     parent = find_run(experiment_id, run_id, kind="training")
     try:
-        with mlflow.start_run(
-            run_id=parent, experiment_id=experiment_id, run_name=f"train-{run_id}",
-            tags={registry.TAG_RUN_ID: run_id, "beacon.kind": "training"},
-        ) as parent_run:  # fmt: skip
-            if parent is None:
-                _log_data(splits, plan.source, data_gate, settings, plan.families, plan.trials)
-                mlflow.log_params({"dropped_columns": ",".join(outcome.dropped_columns) or "-"})
+        with mlflow.start_run(run_id=parent, experiment_id=experiment_id) as parent_run:
             for name in plan.families:
-                result = _train_family(
-                    FAMILIES[name],
-                    settings=settings,
-                    experiment_id=experiment_id,
-                    parent_id=parent_run.info.run_id,
-                    run_id=run_id,
-                    model_name=model_name,
-                    storage=storage,
-                    data=(x_train, y_train, x_valid, y_valid),
-                    splits=splits,
-                    preprocessor=preprocessor,
-                    feature_names=feature_names,
-                    n_trials=plan.trials,
-                    threads=settings.train_threads or family_threads(FAMILIES[name]),
-                    on_trial=plan.on_trial,
-                    shared=shared,
-                )
+                family = FAMILIES[name]
+                existing = find_run(experiment_id, run_id, kind="family", family=family.name)
+                result = recorded_family(existing, fingerprint, plan.trials)
+                if result is None:
+                    result = _train_family(
+                        family,
+                        settings=settings,
+                        experiment_id=experiment_id,
+                        parent_id=parent_run.info.run_id,
+                        existing=existing,
+                        run_id=run_id,
+                        model_name=model_name,
+                        storage=storage,
+                        data=(x_train, y_train, x_valid, y_valid),
+                        splits=splits,
+                        preprocessor=preprocessor,
+                        feature_names=feature_names,
+                        n_trials=plan.trials,
+                        threads=settings.train_threads or family_threads(family),
+                        on_trial=plan.on_trial,
+                        shared=shared,
+                        fingerprint=fingerprint,
+                    )
                 outcome.families.append(result)
                 plan.say(
                     f"[{name}] best of {result.trials} trials: validation ROC AUC "
@@ -306,6 +317,31 @@ def _search_families(
     finally:
         storage.engine.dispose()  # no idle connections left on the database after the job
     return best
+
+
+def _open_training_run(
+    experiment_id: str,
+    run_id: str,
+    splits: ReadmissionSplits,
+    outcome: TrainingOutcome,
+    plan: tuple[str, list[str], int],
+    settings: TrainingSettings,
+    *,
+    gate: tuple[GateResult, str],
+) -> None:
+    """Create (or reopen) the run's parent MLflow run: its data, once, and the gate's verdict."""
+    import mlflow
+
+    source, families, n_trials = plan
+    parent = find_run(experiment_id, run_id, kind="training")
+    with mlflow.start_run(
+        run_id=parent, experiment_id=experiment_id, run_name=f"train-{run_id}",
+        tags={registry.TAG_RUN_ID: run_id, "beacon.kind": "training"},
+    ):  # fmt: skip
+        if parent is None:
+            _log_data(splits, source, gate[0], settings, families, n_trials)
+            mlflow.log_params({"dropped_columns": ",".join(outcome.dropped_columns) or "-"})
+        record_data_gate(*gate)
 
 
 def family_threads(family: Family) -> int:
@@ -324,6 +360,7 @@ def _train_family(
     settings: TrainingSettings,
     experiment_id: str,
     parent_id: str,
+    existing: str | None,
     run_id: str,
     model_name: str,
     storage: Any,
@@ -335,11 +372,11 @@ def _train_family(
     threads: int,
     on_trial: ProgressCallback | None,
     shared: bool = False,
+    fingerprint: str = "",
 ) -> FamilyResult:
     import mlflow
     from threadpoolctl import threadpool_limits
 
-    existing = find_run(experiment_id, run_id, kind="family", family=family.name)
     with mlflow.start_run(
         run_id=existing, experiment_id=experiment_id, run_name=family.name, nested=True,
         parent_run_id=parent_id,
@@ -405,7 +442,7 @@ def _train_family(
             x_valid, settings.seed,
         )  # fmt: skip
         info = registry.log_sklearn_model(model, pd.DataFrame([EXAMPLE_RECORD]))
-        return FamilyResult(
+        result = FamilyResult(
             family=family.name,
             label=family.label,
             params=dict(best_trial.params),
@@ -418,6 +455,8 @@ def _train_family(
             model_uri=info.model_uri,
             best_trial=best_trial.number,
         )
+        record_family(result, fingerprint)
+        return result
 
 
 def _single_threaded(estimator: Any) -> None:

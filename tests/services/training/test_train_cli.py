@@ -78,6 +78,11 @@ def test_train_readmission_end_to_end_then_resume(database_url, training_home) -
     assert again.exit_code == 0, again.output
     assert "trial 0" not in again.output
     assert "already is the champion" in again.output
+    # The rerun reuses what the run recorded: the data gate's verdict and each family's refit
+    # (one refit, one logged model per family, however often the run is resumed).
+    assert "[PASS] data validation" in again.output and "not checked again" in again.output
+    history = registry.client(settings).get_metric_history(mv.run_id, "test_roc_auc")
+    assert len(history) == 1, history
     assert [r.version for r in registry.list_models("readmission", settings)] == ["1"]
 
     listed = runner.invoke(app, ["model", "list", "readmission"], env=env)
