@@ -50,6 +50,9 @@ class DriftResult:
     concept: dict[str, float] | None
     gates: list[GateResult] = field(default_factory=list)
     snapshot: Any = field(default=None, repr=False)  # the Evidently snapshot, for the HTML
+    #: Fingerprint of what the check compared (outputs.check_inputs); a rerun that finds the
+    #: same fingerprint in the written summary reuses the check instead of repeating it.
+    inputs: str = ""
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -93,7 +96,24 @@ class DriftResult:
                 {"name": g.name, "passed": g.passed, "summary": g.summary} for g in self.gates
             ],
             "reasons": self.reasons,
-        }
+        } | ({"inputs": self.inputs} if self.inputs else {})
+
+    @classmethod
+    def from_summary(cls, summary: dict[str, Any]) -> DriftResult:
+        """The result a written summary describes (gates without their single checks)."""
+        gates = [GateResult(g["name"], g["passed"], [], g["summary"]) for g in summary["gates"]]
+        return cls(
+            label=summary["label"],
+            model_name=summary["model"]["name"],
+            model_version=summary["model"]["version"],
+            rows_reference=summary["rows"]["reference"],
+            rows_current=summary["rows"]["current"],
+            column_scores=summary["column_scores"],
+            prediction=summary["prediction_drift"],
+            concept=summary["concept_drift"],
+            gates=gates,
+            inputs=summary.get("inputs", ""),
+        )
 
 
 def check_drift(

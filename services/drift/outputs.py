@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from pathlib import Path
+
+import pandas as pd
 
 from services.core.storage import Storage, join
 from services.drift.checks import DriftResult
@@ -54,6 +57,25 @@ def write_files(files: dict[str, bytes], root_uri: str, storage: Storage) -> dic
         storage.write_bytes(uri, data)
         written[name] = uri
     return written
+
+
+def check_inputs(
+    batch: pd.DataFrame, model_name: str, model_version: str, settings: DriftSettings
+) -> str:
+    """Fingerprint of one check: the batch's rows, the model version and the drift limits."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(batch, index=False).to_numpy().tobytes())
+    limits = {k: v for k, v in settings.model_dump().items() if k.startswith("drift_")}
+    digest.update(json.dumps([model_name, model_version, limits], sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def recorded_result(out_uri: str, inputs: str, storage: Storage) -> DriftResult | None:
+    """The check a complete earlier write of `out_uri` holds for the same inputs, or None."""
+    uri = join(out_uri, SUMMARY)
+    if not storage.exists(uri):
+        return None  # never written, or killed before the summary (written last)
+    summary = json.loads(storage.read_bytes(uri))
+    return DriftResult.from_summary(summary) if summary.get("inputs") == inputs else None
 
 
 def _html(result: DriftResult) -> bytes:

@@ -11,10 +11,10 @@ import pandas as pd
 
 from services.core.database import resolve_database_url
 from services.core.errors import BeaconError
-from services.core.storage import join
+from services.core.storage import Storage, join
 from services.drift.batches import generated_data
 from services.drift.checks import DriftResult, check_drift
-from services.drift.outputs import write_outputs
+from services.drift.outputs import check_inputs, recorded_result, write_outputs
 from services.drift.reference import Reference, load_reference
 from services.drift.settings import DriftSettings
 from services.mlops import registry
@@ -189,13 +189,23 @@ def simulate(
     never_retrained = registry.load_model(model_name, initial.version, settings)
 
     references: dict[str, Reference] = {}
+    storage = Storage(settings.aws_region)
     for number, batch in enumerate(batches, start=1):
         champion = registry.alias_version(model_name, registry.CHAMPION, settings)
         version = str(champion.version)
-        if version not in references:
-            references[version] = load_reference(model_name, settings, registry.CHAMPION)
-        result = check_drift(references[version], batch, settings, label=f"batch-{number}")
-        write_outputs(result, settings, join(_root(settings, data.name), f"batch-{number}"))
+        out = join(_root(settings, data.name), f"batch-{number}")
+        inputs = check_inputs(batch, model_name, version, settings)
+        # A rerun (after a kill, say) reuses each check it finished: same rows, same champion,
+        # same limits give the same verdict, so only the missing checks run again.
+        result = recorded_result(out, inputs, storage)
+        if result is None:
+            if version not in references:
+                references[version] = load_reference(model_name, settings, registry.CHAMPION)
+            result = check_drift(references[version], batch, settings, label=f"batch-{number}")
+            result.inputs = inputs
+            write_outputs(result, settings, out, storage)
+        else:
+            say(f"batch {number}: drift check recorded by an earlier run (same rows and limits)")
         step = _step(number, batch, result, never_retrained)
         say(
             f"batch {number}: {step.rows} rows, v{version} serving, ROC AUC "

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from services.drift.outputs import SUMMARY
 from services.drift.simulate import simulate
 from services.drift.timeline import write_timeline
 from services.mlops import registry
@@ -45,15 +46,22 @@ def test_drift_triggers_retraining_that_beats_the_never_retrained_model(drifted_
             assert step.reasons  # every retraining says why
 
 
-def test_rerun_ends_in_the_same_state(drifted_run):
+def test_rerun_after_a_kill_ends_in_the_same_state(drifted_run):
     settings, run = drifted_run
     client = registry.client(settings)
     versions = len(client.search_model_versions(f"name='{run.model_name}'"))
-    # The rerun must cross the concept change (batch 6) and the retraining it causes, or it
-    # could hold trivially. It stays cheap: every retraining resumes its complete Optuna study
-    # and reuses its registered version, so only the eight 2,000-row drift checks run again.
+    # As if killed during batch 6: its check and the later ones never finished (the summary
+    # is written last). The rerun must cross the concept change (batch 6) and the retraining
+    # it causes, or it could hold trivially. Batches 1-5 reuse their recorded checks; every
+    # retraining resumes its complete Optuna study and reuses its registered version.
     assert any(number >= 6 for number in run.retrain_batches), run.retrain_batches
-    again = simulate(settings, n_batches=len(run.steps))
+    root = Path(settings.resolved_reports_uri) / "simulation" / "default"
+    for number in range(6, len(run.steps) + 1):
+        (root / f"batch-{number}" / SUMMARY).unlink()
+    said: list[str] = []
+    again = simulate(settings, n_batches=len(run.steps), say=said.append)
+    reused = [line.split(":")[0] for line in said if "recorded by an earlier run" in line]
+    assert reused == [f"batch {n}" for n in range(1, 6)]
     assert [s.decision for s in again.steps] == [s.decision for s in run.steps]
     assert [s.served_version for s in again.steps] == [s.served_version for s in run.steps]
     assert again.retrain_batches == run.retrain_batches
