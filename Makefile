@@ -31,10 +31,17 @@ endef
 define install_finished
 @touch $@ && echo "installed $@ in $$(( $$(date +%s) - $$(cat $(INSTALL_CLOCK)/$(subst /,_,$@)) )) s"
 endef
-# Extra pytest arguments for `make test` / `make test-fast`, e.g. PYTEST_ARGS="-n 2".
+# Extra pytest arguments for `make test` / `make test-fast`, e.g. PYTEST_ARGS="-x".
 # The test targets write bytecode even where the environment sets PYTHONDONTWRITEBYTECODE:
 # pytest then keeps its rewritten test modules between runs (about 6 s of every collection).
 PYTEST_ARGS ?=
+# `make test` runs one pytest worker per core (pytest-xdist, whole modules per worker);
+# PYTEST_WORKERS=0 runs it in one process. Each worker and the processes it starts keep to
+# one thread: two workers whose OpenMP/BLAS pools each want both cores made the suite slower
+# than one worker (docs/test-suite-times.md).
+PYTEST_WORKERS ?= auto
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	BEACON_TRAIN_THREADS=1 BEACON_EMBEDDING_THREADS=1
 
 $(VENV)/.installed: pyproject.toml
 	$(install_started)
@@ -61,7 +68,8 @@ test: venv tools airflow-venv checkov-venv ## Lint, format check and the whole t
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	PYTHONPATH=.:pipelines/dags $(VENV)/bin/lint-imports --no-cache
-	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest --durations=25 $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(ONE_THREAD) $(PY) -m pytest --durations=25 \
+		-n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 test-fast: venv ## Unit tier only (pytest -m unit, tests/tiers.py): no database, model, Airflow or child process
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -m unit -q --durations=10 $(PYTEST_ARGS)

@@ -124,6 +124,14 @@ def test_every_listed_integration_test_still_exists() -> None:
     assert not stale, f"tests/tiers.py INTEGRATION_TESTS names tests that moved: {stale}"
 
 
+def test_every_module_sent_first_under_xdist_exists() -> None:
+    from tests.tiers import XDIST_FIRST
+
+    root = Path(__file__).resolve().parents[1]
+    assert len(set(XDIST_FIRST)) == len(XDIST_FIRST)
+    assert [path for path in XDIST_FIRST if not (root / path).is_file()] == []
+
+
 def test_the_unit_run_does_not_import_modules_marked_heavy(suite: pytest.Pytester) -> None:
     suite.makepyfile(
         test_fuzz="""
