@@ -36,12 +36,11 @@ endef
 # pytest then keeps its rewritten test modules between runs (about 6 s of every collection).
 PYTEST_ARGS ?=
 # `make test` runs one pytest worker per core (pytest-xdist, whole modules per worker);
-# PYTEST_WORKERS=0 runs it in one process. Each worker and the processes it starts keep to
-# one thread: two workers whose OpenMP/BLAS pools each want both cores made the suite slower
-# than one worker (docs/test-suite-times.md).
+# PYTEST_WORKERS=0 runs it in one process. OpenMP/BLAS pools keep to one thread: two workers
+# whose spinning pools each wanted both cores made the suite slower than one worker
+# (docs/test-suite-times.md). The encoder keeps its threads (ONNX Runtime does not spin).
 PYTEST_WORKERS ?= auto
-ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-	BEACON_TRAIN_THREADS=1 BEACON_EMBEDDING_THREADS=1
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 BEACON_TRAIN_THREADS=1
 
 $(VENV)/.installed: pyproject.toml
 	$(install_started)
