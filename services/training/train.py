@@ -174,8 +174,8 @@ def train_readmission(
         say(data_gate.report())
         if data_gate.passed:
             _open_training_run(
-                experiment_id, run_id, splits, outcome, (source, names, n_trials), settings,
-                gate=(data_gate, fingerprint),
+                experiment_id, run_id, splits, outcome, settings, source=source, families=names,
+                n_trials=n_trials, gate=data_gate, fingerprint=fingerprint,
             )  # fmt: skip
     outcome.gates.append(data_gate)
     if not data_gate.passed or stop_after == "validate":
@@ -324,24 +324,26 @@ def _open_training_run(
     run_id: str,
     splits: ReadmissionSplits,
     outcome: TrainingOutcome,
-    plan: tuple[str, list[str], int],
     settings: TrainingSettings,
     *,
-    gate: tuple[GateResult, str],
+    source: str,
+    families: list[str],
+    n_trials: int,
+    gate: GateResult,
+    fingerprint: str,
 ) -> None:
     """Create (or reopen) the run's parent MLflow run: its data, once, and the gate's verdict."""
     import mlflow
 
-    source, families, n_trials = plan
     parent = find_run(experiment_id, run_id, kind="training")
     with mlflow.start_run(
         run_id=parent, experiment_id=experiment_id, run_name=f"train-{run_id}",
         tags={registry.TAG_RUN_ID: run_id, "beacon.kind": "training"},
     ):  # fmt: skip
         if parent is None:
-            _log_data(splits, source, gate[0], settings, families, n_trials)
+            _log_data(splits, source, gate, settings, families, n_trials)
             mlflow.log_params({"dropped_columns": ",".join(outcome.dropped_columns) or "-"})
-        record_data_gate(*gate)
+        record_data_gate(gate, fingerprint)
 
 
 def family_threads(family: Family) -> int:

@@ -32,8 +32,13 @@ def log_db(drift_database_url: str) -> Iterator[Database]:
 
 @pytest.fixture(scope="module")
 def api(drift_settings, champion, log_db, encoder) -> Iterator[TestClient]:
+    # The champion's store, named: a module run earlier in this process (any order under
+    # xdist) may have exported another store as MLFLOW_TRACKING_URI, which settings would read.
     settings = ServingSettings(
-        home=drift_settings.home, model_poll_seconds=3600, prediction_log_flush_seconds=0.2
+        home=drift_settings.home,
+        mlflow_tracking_uri=drift_settings.mlflow_tracking_uri,
+        model_poll_seconds=3600,
+        prediction_log_flush_seconds=0.2,
     )
     with TestClient(create_app(settings, database=log_db, encoder=encoder)) as client:
         yield client
