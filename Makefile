@@ -38,7 +38,7 @@ PYTEST_ARGS ?=
 # `make test` runs one pytest worker per core (pytest-xdist, whole modules per worker);
 # PYTEST_WORKERS=0 runs it in one process. OpenMP/BLAS pools keep to one thread: two workers
 # whose spinning pools each wanted both cores made the suite slower than one worker
-# (docs/test-suite-times.md). The encoder keeps its threads (ONNX Runtime does not spin).
+# (docs/test-suite-times.md). The encoder keeps its threads (its ONNX sessions do not spin).
 PYTEST_WORKERS ?= auto
 ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 BEACON_TRAIN_THREADS=1
 
