@@ -31,3 +31,14 @@ def job_lock(url: str, name: str) -> Iterator[None]:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(name),))
+
+
+@contextmanager
+def serial_lock(url: str, name: str) -> Iterator[None]:
+    """Wait for, then hold, `name`'s advisory lock: a step that concurrent runs take in turn."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(name),))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(name),))

@@ -149,14 +149,3 @@ def shard_lock(url: str, name: str, shard: Shard) -> Iterator[None]:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock_all()")
-
-
-@contextmanager
-def serial_lock(url: str, name: str) -> Iterator[None]:
-    """Wait for, then hold, `name`'s advisory lock: a step every shard runs, one at a time."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(name),))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(name),))

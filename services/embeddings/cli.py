@@ -94,7 +94,8 @@ def refresh_command(
 
     Safe to rerun and to kill: every batch commits on its own, and a rerun picks up what is left.
     """
-    from services.core.shards import WHOLE, parse_shard, serial_lock
+    from services.core.locks import serial_lock
+    from services.core.shards import WHOLE, parse_shard
 
     part = parse_shard(shard) if shard else WHOLE
     known = sorted(registered_kinds())

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import psycopg
 
-from services.core.locks import lock_key
+from services.core.locks import serial_lock
 from services.mlops.metrics import classification_metrics
 from services.training.families import Family
 
@@ -67,15 +67,15 @@ def optuna_storage(database_url: str, *, heartbeat: bool = False) -> Any:
         if heartbeat
         else {}
     )
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        # Optuna creates its tables and enum types when the storage opens, without a lock:
-        # two HPO workers starting together on a fresh database both tried, and one failed
-        # on a duplicate type. The first creates them under this lock; the others find them.
-        conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(OPTUNA_INIT_LOCK),))
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {OPTUNA_SCHEMA}")
+    # Optuna creates its tables and enum types when the storage opens, without a lock: two HPO
+    # workers starting together on a fresh database both tried, and one failed on a duplicate
+    # type. The first creates them under this lock; the others find them.
+    with serial_lock(database_url, OPTUNA_INIT_LOCK):
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {OPTUNA_SCHEMA}")
         with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            storage = optuna.storages.RDBStorage(
+            return optuna.storages.RDBStorage(
                 sqlalchemy_url(database_url),
                 engine_kwargs={
                     "connect_args": {"options": f"-c search_path={OPTUNA_SCHEMA}"},
@@ -83,8 +83,6 @@ def optuna_storage(database_url: str, *, heartbeat: bool = False) -> Any:
                 },
                 **beat,
             )
-        conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(OPTUNA_INIT_LOCK),))
-    return storage
 
 
 def study_name(model: str, run_id: str, family: str) -> str:

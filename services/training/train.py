@@ -165,7 +165,8 @@ def train_readmission(
     experiment_id = registry.ensure_experiment(model_name, settings)
     rows = (len(splits.train), len(splits.validation), len(splits.test))
     fingerprint = gate_fingerprint(source, settings, outcome.dropped_columns, rows)
-    data_gate = recorded_data_gate(find_run(experiment_id, run_id, kind="training"), fingerprint)
+    parent = find_run(experiment_id, run_id, kind="training")  # the run's MLflow run, if any
+    data_gate = recorded_data_gate(parent, fingerprint)
     if data_gate is not None:
         say(data_gate.report())
         say(f"    (verdict recorded by an earlier stage of run {run_id}; not checked again)")
@@ -173,9 +174,9 @@ def train_readmission(
         data_gate = held_out_data_gate(splits, settings, outcome.dropped_columns)
         say(data_gate.report())
         if data_gate.passed:
-            _open_training_run(
-                experiment_id, run_id, splits, outcome, settings, source=source, families=names,
-                n_trials=n_trials, gate=data_gate, fingerprint=fingerprint,
+            parent = _open_training_run(
+                experiment_id, parent, run_id, splits, outcome, settings, source=source,
+                families=names, n_trials=n_trials, gate=data_gate, fingerprint=fingerprint,
             )  # fmt: skip
     outcome.gates.append(data_gate)
     if not data_gate.passed or stop_after == "validate":
@@ -193,7 +194,7 @@ def train_readmission(
         on_trial=on_trial,
         worker=worker,
     )
-    best = _search_families(plan, outcome, splits, experiment_id, fingerprint)
+    best = _search_families(plan, outcome, splits, (experiment_id, parent), fingerprint)
     if stop_after == "train":
         return outcome
     floor_gate = performance_gate(best.valid["roc_auc"], settings.auc_floor, best.label)
@@ -257,7 +258,7 @@ def _search_families(
     plan: SearchPlan,
     outcome: TrainingOutcome,
     splits: ReadmissionSplits,
-    experiment_id: str,
+    runs: tuple[str, str | None],
     fingerprint: str,
 ) -> FamilyResult:
     """Search, refit and log every family under the run's parent MLflow run; return the best.
@@ -268,6 +269,7 @@ def _search_families(
     import mlflow
 
     settings, run_id, model_name = plan.settings, plan.run_id, plan.model_name
+    experiment_id, parent = runs  # the parent run exists: the data gate opened it
     preprocessor = build_preprocessor(drop=outcome.dropped_columns)
     x_train = preprocessor.fit_transform(splits.train[FEATURE_COLUMNS])
     x_valid = preprocessor.transform(splits.validation[FEATURE_COLUMNS])
@@ -276,7 +278,6 @@ def _search_families(
     feature_names = preprocessor.get_feature_names_out()
     shared = plan.worker is not None and not plan.worker.whole
     storage = optuna_storage(plan.database_url, heartbeat=shared)
-    parent = find_run(experiment_id, run_id, kind="training")
     try:
         with mlflow.start_run(run_id=parent, experiment_id=experiment_id) as parent_run:
             for name in plan.families:
@@ -321,6 +322,7 @@ def _search_families(
 
 def _open_training_run(
     experiment_id: str,
+    parent: str | None,
     run_id: str,
     splits: ReadmissionSplits,
     outcome: TrainingOutcome,
@@ -331,19 +333,19 @@ def _open_training_run(
     n_trials: int,
     gate: GateResult,
     fingerprint: str,
-) -> None:
+) -> str:
     """Create (or reopen) the run's parent MLflow run: its data, once, and the gate's verdict."""
     import mlflow
 
-    parent = find_run(experiment_id, run_id, kind="training")
     with mlflow.start_run(
         run_id=parent, experiment_id=experiment_id, run_name=f"train-{run_id}",
         tags={registry.TAG_RUN_ID: run_id, "beacon.kind": "training"},
-    ):  # fmt: skip
+    ) as opened:  # fmt: skip
         if parent is None:
             _log_data(splits, source, gate, settings, families, n_trials)
             mlflow.log_params({"dropped_columns": ",".join(outcome.dropped_columns) or "-"})
         record_data_gate(gate, fingerprint)
+    return opened.info.run_id
 
 
 def family_threads(family: Family) -> int:
