@@ -44,9 +44,28 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class CurrentStderrHandler(logging.StreamHandler):
+    """Writes to `sys.stderr` as it is when a record is emitted, not as it was at setup.
+
+    Whatever swaps `sys.stderr` later (pytest's capture, a server run in a thread, a
+    redirect) would otherwise leave the handler writing to a closed stream.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(settings: CoreSettings, *, stream=None) -> None:
     """Configure the root logger once, from settings; safe to call again (replaces handlers)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream else CurrentStderrHandler()
     if settings.log_format == "json":
         handler.setFormatter(
             JsonFormatter(
