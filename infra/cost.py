@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,171 @@ def _tasks_for_traffic(
     return max(minimum, math.ceil(peak_rps / per_task))
 
 
+@dataclass(frozen=True)
+class _Pricing:
+    """What every resource's price reads: the templates, the price table and the step."""
+
+    templates: dict[str, dict[str, Any]]
+    table: dict[str, Any]
+    env: str
+    scale: Scale
+    usage: dict[str, float]
+    instances: dict[str, dict[str, Any]]
+
+    @property
+    def prices(self) -> dict[str, Any]:
+        return self.table["prices"]
+
+    @property
+    def hours(self) -> float:
+        return self.table["hours_per_month"]
+
+
+#: A resource's (detail, monthly USD), or None when it costs nothing by itself.
+_Priced = tuple[str, float] | None
+#: Prices one resource: (pricing inputs, logical id, properties) -> _Priced.
+_Pricer = Callable[["_Pricing", str, dict[str, Any]], _Priced]
+
+
+def _nat_gateway(c: _Pricing, _id: str, _props: dict[str, Any]) -> _Priced:
+    p = c.prices
+    return "NAT gateway hours + its public IPv4", c.hours * (
+        p["nat_gateway_hour"] + p["public_ipv4_hour"]
+    )
+
+
+def _vpc_endpoint(c: _Pricing, _id: str, props: dict[str, Any]) -> _Priced:
+    if props.get("VpcEndpointType") != "Interface":
+        return None
+    azs = len(props.get("SubnetIds", [])) or 2
+    return f"interface endpoint in {azs} AZs", c.hours * azs * c.prices[
+        "interface_endpoint_az_hour"
+    ]
+
+
+def _rds_instance(c: _Pricing, logical_id: str, props: dict[str, Any]) -> _Priced:
+    p = c.prices
+    klass = _rds_class(
+        c.table, props.get("DBInstanceClass", "db.t4g.micro"), c.scale.rds_class_steps
+    )
+    multi_az = bool(props.get("MultiAZ"))
+    storage = _rds_storage(c.instances, props) * c.scale.rds_storage_factor
+    factor = 2 if multi_az else 1
+    stopped = bool(_metadata(c.templates, logical_id).get("BeaconStopped"))
+    # A stopped instance (idle state) bills its storage only.
+    compute = 0 if stopped else c.hours * p["rds_postgres_hour"][klass] * factor
+    disk = storage * p["rds_gp3_gb_month"] * factor
+    az = "Multi-AZ" if multi_az else "single-AZ"
+    what = "replica" if props.get("SourceDBInstanceIdentifier") else az
+    state = ", stopped" if stopped else ""
+    return f"{klass} {what}, {storage:.0f} GiB gp3{state}", compute + disk
+
+
+def _rds_proxy(c: _Pricing, _id: str, _props: dict[str, Any]) -> _Priced:
+    classes = (
+        _rds_class(c.table, i.get("DBInstanceClass", ""), c.scale.rds_class_steps)
+        for i in c.instances.values()
+        if not i.get("SourceDBInstanceIdentifier")
+    )
+    vcpus = max(2, sum(c.table["rds_vcpus"].get(klass, 2) for klass in classes))
+    return f"RDS Proxy, {vcpus} vCPUs", c.hours * vcpus * c.prices["rds_proxy_vcpu_hour"]
+
+
+def _nat_instance(c: _Pricing, _id: str, props: dict[str, Any]) -> _Priced:
+    p = c.prices
+    instance_type = props.get("InstanceType", "t4g.nano")
+    public_ip = any(n.get("AssociatePublicIpAddress") for n in props.get("NetworkInterfaces", []))
+    volumes = props.get("BlockDeviceMappings", [])
+    disk = sum(_number(m.get("Ebs", {}).get("VolumeSize"), 8) for m in volumes) or 8
+    amount = c.hours * (p["ec2_hour"][instance_type] + (p["public_ipv4_hour"] if public_ip else 0))
+    detail = (
+        f"{instance_type} (NAT instance){' + public IPv4' if public_ip else ''}, {disk:.0f} GB gp3"
+    )
+    return detail, amount + disk * p["ebs_gp3_gb_month"]
+
+
+def _backup_plan(c: _Pricing, _id: str, _props: dict[str, Any]) -> _Priced:
+    storage = sum(
+        _rds_storage(c.instances, props) * c.scale.rds_storage_factor
+        for props in c.instances.values()
+        if not props.get("SourceDBInstanceIdentifier")
+    )
+    return f"~{storage:.0f} GB of RDS backups in the vault", storage * c.prices[
+        "backup_rds_gb_month"
+    ]
+
+
+def _ecs_service(c: _Pricing, _id: str, props: dict[str, Any]) -> _Priced:
+    p = c.prices
+    task = _task_definition(c.templates, props)
+    cpu = _number(task.get("Cpu"), 1024) / 1024
+    memory = _number(task.get("Memory"), 2048) / 1024
+    count = _number(props.get("DesiredCount"), 1)
+    what = "min tasks"
+    if c.scale.traffic_factor != 1 and count:
+        workers = _number(_container_env(task).get("BEACON_WORKERS"), 1)
+        count = _tasks_for_traffic(c.table, c.env, c.usage, count, workers)
+        what = "tasks at peak"
+    per_task = c.hours * (cpu * p["fargate_vcpu_hour"] + memory * p["fargate_gb_hour"])
+    return f"{count:.0f} x Fargate {cpu:g} vCPU / {memory:g} GB ({what})", count * per_task
+
+
+def _load_balancer(c: _Pricing, _id: str, _props: dict[str, Any]) -> _Priced:
+    return "ALB hours + 1 LCU", c.hours * (c.prices["alb_hour"] + c.prices["alb_lcu_hour"])
+
+
+def _rest_api(c: _Pricing, _id: str, _props: dict[str, Any]) -> _Priced:
+    requests = c.usage["api_million"]
+    return f"{requests}M REST requests", requests * c.prices["apigw_rest_million"]
+
+
+def _web_acl(c: _Pricing, _id: str, props: dict[str, Any]) -> _Priced:
+    p, requests = c.prices, c.usage["api_million"]
+    rules = len(props.get("Rules", []))
+    amount = p["waf_web_acl_month"] + rules * p["waf_rule_month"] + requests * p["waf_million"]
+    return f"web ACL, {rules} rule groups, {requests}M requests", amount
+
+
+def _mwaa(c: _Pricing, _id: str, props: dict[str, Any]) -> _Priced:
+    p = c.prices
+    klass = props.get("EnvironmentClass", "mw1.small")
+    workers = _number(props.get("MinWorkers"), 1)
+    amount = c.hours * (
+        p["mwaa_environment_hour"][klass] + max(0, workers - 1) * p["mwaa_worker_hour"][klass]
+    )
+    detail = f"{klass}, {workers:.0f} min workers, Airflow {props.get('AirflowVersion')}"
+    return detail, amount + p["mwaa_metadb_gb_month"] * 10
+
+
+def _flat(detail: str, price: str) -> _Pricer:
+    """A resource billed a fixed monthly price from the table."""
+    return lambda c, _id, _props: (detail, c.prices[price])
+
+
+_PRICERS: dict[str, _Pricer] = {
+    "AWS::EC2::NatGateway": _nat_gateway,
+    "AWS::EC2::VPCEndpoint": _vpc_endpoint,
+    "AWS::KMS::Key": _flat("customer-managed key", "kms_key_month"),
+    "AWS::SecretsManager::Secret": _flat("secret", "secret_month"),
+    "AWS::RDS::DBInstance": _rds_instance,
+    "AWS::RDS::DBProxy": _rds_proxy,
+    "AWS::EC2::Instance": _nat_instance,
+    "AWS::Backup::BackupPlan": _backup_plan,
+    "AWS::ECS::Service": _ecs_service,
+    "AWS::ECS::Cluster": _flat(
+        "Container Insights metrics", "container_insights_month_per_service"
+    ),
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": _load_balancer,
+    "AWS::ApiGateway::RestApi": _rest_api,
+    "AWS::WAFv2::WebACL": _web_acl,
+    "AWS::MWAA::Environment": _mwaa,
+    "AWS::SageMaker::MlflowApp": _flat(
+        "serverless MLflow app (artifacts billed as S3)", "mlflow_app_month"
+    ),
+    "AWS::CloudWatch::Dashboard": _flat("dashboard", "cloudwatch_dashboard_month"),
+}
+
+
 def estimate(
     templates: dict[str, dict[str, Any]],
     table: dict[str, Any],
@@ -106,238 +271,76 @@ def estimate(
     scale: Scale = TODAY,
 ) -> list[LineItem]:
     """Line items for every cost-bearing resource, plus usage-based items."""
-    p = table["prices"]
-    hours = table["hours_per_month"]
     usage = {
         key: value * scale.usage_factors.get(key, 1) for key, value in table["usage"][env].items()
     }
-    items: list[LineItem] = []
     instances = {
         logical_id: props
         for logical_id, kind, props in _resources(templates)
         if kind == "AWS::RDS::DBInstance"
     }
-
-    def add(logical_id: str, kind: str, detail: str, amount: float) -> None:
-        items.append(LineItem(logical_id, kind, detail, round(amount, 2)))
-
-    nat_count = 0
-    log_groups = 0
-    alarms = 0
+    pricing = _Pricing(templates, table, env, scale, usage, instances)
+    items: list[LineItem] = []
     for logical_id, kind, props in _resources(templates):
-        if kind == "AWS::EC2::NatGateway":
-            nat_count += 1
-            add(
-                logical_id,
-                kind,
-                "NAT gateway hours + its public IPv4",
-                hours * (p["nat_gateway_hour"] + p["public_ipv4_hour"]),
-            )
-        elif kind == "AWS::EC2::VPCEndpoint" and props.get("VpcEndpointType") == "Interface":
-            azs = len(props.get("SubnetIds", [])) or 2
-            add(
-                logical_id,
-                kind,
-                f"interface endpoint in {azs} AZs",
-                hours * azs * p["interface_endpoint_az_hour"],
-            )
-        elif kind == "AWS::KMS::Key":
-            add(logical_id, kind, "customer-managed key", p["kms_key_month"])
-        elif kind == "AWS::SecretsManager::Secret":
-            add(logical_id, kind, "secret", p["secret_month"])
-        elif kind == "AWS::RDS::DBInstance":
-            klass = _rds_class(
-                table, props.get("DBInstanceClass", "db.t4g.micro"), scale.rds_class_steps
-            )
-            multi_az = bool(props.get("MultiAZ"))
-            storage = _rds_storage(instances, props) * scale.rds_storage_factor
-            factor = 2 if multi_az else 1
-            stopped = bool(_metadata(templates, logical_id).get("BeaconStopped"))
-            # A stopped instance (idle state) bills its storage only.
-            compute = 0 if stopped else hours * p["rds_postgres_hour"][klass] * factor
-            disk = storage * p["rds_gp3_gb_month"] * factor
-            az = "Multi-AZ" if multi_az else "single-AZ"
-            what = "replica" if props.get("SourceDBInstanceIdentifier") else az
-            state = ", stopped" if stopped else ""
-            add(logical_id, kind, f"{klass} {what}, {storage:.0f} GiB gp3{state}", compute + disk)
-        elif kind == "AWS::RDS::DBProxy":
-            vcpus = max(
-                2,
-                sum(
-                    table["rds_vcpus"].get(
-                        _rds_class(table, i.get("DBInstanceClass", ""), scale.rds_class_steps), 2
-                    )
-                    for i in instances.values()
-                    if not i.get("SourceDBInstanceIdentifier")
-                ),
-            )
-            add(
-                logical_id,
-                kind,
-                f"RDS Proxy, {vcpus} vCPUs",
-                hours * vcpus * p["rds_proxy_vcpu_hour"],
-            )
-        elif kind == "AWS::EC2::Instance":
-            instance_type = props.get("InstanceType", "t4g.nano")
-            public_ip = any(
-                n.get("AssociatePublicIpAddress") for n in props.get("NetworkInterfaces", [])
-            )
-            disk = (
-                sum(
-                    _number(m.get("Ebs", {}).get("VolumeSize"), 8)
-                    for m in props.get("BlockDeviceMappings", [])
-                )
-                or 8
-            )
-            amount = hours * (
-                p["ec2_hour"][instance_type] + (p["public_ipv4_hour"] if public_ip else 0)
-            )
-            add(
-                logical_id,
-                kind,
-                f"{instance_type} (NAT instance){' + public IPv4' if public_ip else ''}, "
-                f"{disk:.0f} GB gp3",
-                amount + disk * p["ebs_gp3_gb_month"],
-            )
-        elif kind == "AWS::Backup::BackupPlan":
-            storage = sum(
-                _rds_storage(instances, props) * scale.rds_storage_factor
-                for props in instances.values()
-                if not props.get("SourceDBInstanceIdentifier")
-            )
-            add(
-                logical_id,
-                kind,
-                f"~{storage:.0f} GB of RDS backups in the vault",
-                storage * p["backup_rds_gb_month"],
-            )
-        elif kind == "AWS::ECS::Service":
-            task = _task_definition(templates, props)
-            cpu = _number(task.get("Cpu"), 1024) / 1024
-            memory = _number(task.get("Memory"), 2048) / 1024
-            count = _number(props.get("DesiredCount"), 1)
-            what = "min tasks"
-            if scale.traffic_factor != 1 and count:
-                workers = _number(_container_env(task).get("BEACON_WORKERS"), 1)
-                count = _tasks_for_traffic(table, env, usage, count, workers)
-                what = "tasks at peak"
-            per_task = hours * (cpu * p["fargate_vcpu_hour"] + memory * p["fargate_gb_hour"])
-            add(
-                logical_id,
-                kind,
-                f"{count:.0f} x Fargate {cpu:g} vCPU / {memory:g} GB ({what})",
-                count * per_task,
-            )
-        elif kind == "AWS::ECS::Cluster":
-            add(
-                logical_id,
-                kind,
-                "Container Insights metrics",
-                p["container_insights_month_per_service"],
-            )
-        elif kind == "AWS::ElasticLoadBalancingV2::LoadBalancer":
-            add(logical_id, kind, "ALB hours + 1 LCU", hours * (p["alb_hour"] + p["alb_lcu_hour"]))
-        elif kind == "AWS::ApiGateway::RestApi":
-            add(
-                logical_id,
-                kind,
-                f"{usage['api_million']}M REST requests",
-                usage["api_million"] * p["apigw_rest_million"],
-            )
-        elif kind == "AWS::WAFv2::WebACL":
-            rules = len(props.get("Rules", []))
-            amount = (
-                p["waf_web_acl_month"]
-                + rules * p["waf_rule_month"]
-                + usage["api_million"] * p["waf_million"]
-            )
-            add(
-                logical_id,
-                kind,
-                f"web ACL, {rules} rule groups, {usage['api_million']}M requests",
-                amount,
-            )
-        elif kind == "AWS::MWAA::Environment":
-            klass = props.get("EnvironmentClass", "mw1.small")
-            workers = _number(props.get("MinWorkers"), 1)
-            amount = hours * (
-                p["mwaa_environment_hour"][klass]
-                + max(0, workers - 1) * p["mwaa_worker_hour"][klass]
-            )
-            add(
-                logical_id,
-                kind,
-                f"{klass}, {workers:.0f} min workers, Airflow {props.get('AirflowVersion')}",
-                amount + p["mwaa_metadb_gb_month"] * 10,
-            )
-        elif kind == "AWS::SageMaker::MlflowApp":
-            add(
-                logical_id,
-                kind,
-                "serverless MLflow app (artifacts billed as S3)",
-                p["mlflow_app_month"],
-            )
-        elif kind == "AWS::CloudWatch::Dashboard":
-            add(logical_id, kind, "dashboard", p["cloudwatch_dashboard_month"])
-        elif kind == "AWS::CloudWatch::Alarm":
-            alarms += 1
-        elif kind == "AWS::Logs::LogGroup":
-            log_groups += 1
-    if alarms:
-        add(
-            "(alarms)",
-            "AWS::CloudWatch::Alarm",
-            f"{alarms} standard alarms",
-            alarms * p["cloudwatch_alarm_month"],
-        )
+        pricer = _PRICERS.get(kind)
+        priced = pricer(pricing, logical_id, props) if pricer else None
+        if priced:
+            items.append(LineItem(logical_id, kind, priced[0], round(priced[1], 2)))
+    items += [LineItem(*item[:3], round(item[3], 2)) for item in _usage_items(pricing)]
+    return items
+
+
+def _usage_items(c: _Pricing) -> list[tuple[str, str, str, float]]:
+    """Counted resources (alarms) and usage-driven amounts from the table's assumptions."""
+    p, usage = c.prices, c.usage
+    kinds = [(kind, props) for _, kind, props in _resources(c.templates)]
+    alarms = sum(1 for kind, _ in kinds if kind == "AWS::CloudWatch::Alarm")
+    log_groups = sum(1 for kind, _ in kinds if kind == "AWS::Logs::LogGroup")
+    nat_count = sum(1 for kind, _ in kinds if kind == "AWS::EC2::NatGateway")
     endpoints = any(
         kind == "AWS::EC2::VPCEndpoint" and props.get("VpcEndpointType") == "Interface"
-        for _, kind, props in _resources(templates)
+        for kind, props in kinds
     )
+    items: list[tuple[str, str, str, float]] = []
+
+    def add(kind: str, detail: str, amount: float, logical_id: str = "(usage)") -> None:
+        items.append((logical_id, kind, detail, amount))
+
+    if alarms:
+        alarm_kind = "AWS::CloudWatch::Alarm"
+        amount = alarms * p["cloudwatch_alarm_month"]
+        add(alarm_kind, f"{alarms} standard alarms", amount, "(alarms)")
     # Without interface endpoints their traffic takes the NAT path; a NAT instance charges no
     # per-GB processing (only the hours priced above).
     nat_gb = usage["nat_gb"] + (0 if endpoints else usage["endpoint_gb"])
+    nat_note = "" if nat_count else " (NAT instance: no per-GB fee)"
+    nat_amount = nat_gb * p["nat_gateway_gb"] if nat_count else 0
+    add("NAT data", f"{nat_gb:g} GB processed{nat_note}", nat_amount)
+    endpoint_gb = usage["endpoint_gb"]
     add(
-        "(usage)",
-        "NAT data",
-        f"{nat_gb:g} GB processed" + ("" if nat_count else " (NAT instance: no per-GB fee)"),
-        nat_gb * p["nat_gateway_gb"] if nat_count else 0,
-    )
-    add(
-        "(usage)",
         "Endpoint data",
-        f"{usage['endpoint_gb']:g} GB" if endpoints else "no interface endpoints",
-        usage["endpoint_gb"] * p["interface_endpoint_gb"] if endpoints else 0,
+        f"{endpoint_gb:g} GB" if endpoints else "no interface endpoints",
+        endpoint_gb * p["interface_endpoint_gb"] if endpoints else 0,
     )
-    log_gb = usage["log_gb"]
+    log_price = p["logs_ingest_gb"] + p["logs_storage_gb_month"]
     add(
-        "(usage)",
         "CloudWatch Logs",
-        f"{log_gb} GB ingested+stored in {log_groups} groups",
-        log_gb * (p["logs_ingest_gb"] + p["logs_storage_gb_month"]),
+        f"{usage['log_gb']} GB ingested+stored in {log_groups} groups",
+        usage["log_gb"] * log_price,
     )
+    add("S3", f"{usage['s3_gb']} GB standard", usage["s3_gb"] * p["s3_standard_gb_month"])
+    gb_s = usage["lambda_gb_seconds"]
+    add("Lambda", f"{gb_s} GB-s", gb_s * p["lambda_gb_second"])
+    klass = _processing_instance(c.templates, c.env)
+    hours = usage["processing_hours"]
+    hourly = p["sagemaker_processing_hour"].get(klass, 0.115)
+    add("SageMaker Processing", f"{hours} h of {klass}", hours * hourly)
+    add("ECR", f"{usage['ecr_gb']} GB of images", usage["ecr_gb"] * p["ecr_gb_month"])
+    metrics = usage["custom_metrics"]
     add(
-        "(usage)", "S3", f"{usage['s3_gb']} GB standard", usage["s3_gb"] * p["s3_standard_gb_month"]
-    )
-    add(
-        "(usage)",
-        "Lambda",
-        f"{usage['lambda_gb_seconds']} GB-s",
-        usage["lambda_gb_seconds"] * p["lambda_gb_second"],
-    )
-    klass = _processing_instance(templates, env)
-    add(
-        "(usage)",
-        "SageMaker Processing",
-        f"{usage['processing_hours']} h of {klass}",
-        usage["processing_hours"] * p["sagemaker_processing_hour"].get(klass, 0.115),
-    )
-    add("(usage)", "ECR", f"{usage['ecr_gb']} GB of images", usage["ecr_gb"] * p["ecr_gb_month"])
-    add(
-        "(usage)",
         "CloudWatch metrics",
-        f"{usage['custom_metrics']} custom metrics",
-        usage["custom_metrics"] * p["cloudwatch_custom_metric_month"],
+        f"{metrics} custom metrics",
+        metrics * p["cloudwatch_custom_metric_month"],
     )
     return items
 
