@@ -150,74 +150,93 @@ def train_readmission(
         raise BeaconError(f"worker {worker} only searches: run it with parallel.search_worker")
     run_id = run_id or new_run_id()
     outcome = TrainingOutcome(run_id=run_id)
-    names = families or parse_families(settings.hpo_families)
-    n_trials = trials or settings.hpo_trials
-
-    splits = split_readmission(frame, initial_share=settings.initial_share, seed=settings.seed)
-    say(
-        f"data {source}: {len(frame)} encounters; initial {len(splits.initial)} -> train "
-        f"{len(splits.train)} / validation {len(splits.validation)} / test "
-        f"{len(splits.test)} (by patient); {len(splits.future)} later encounters held back"
-    )
-    outcome.dropped_columns = uninformative_columns(splits.train)
-    for column, reason in outcome.dropped_columns.items():
-        say(f"feature {column!r} left out: {reason} (uninformative in this window)")
-    experiment_id = registry.ensure_experiment(model_name, settings)
-    rows = (len(splits.train), len(splits.validation), len(splits.test))
-    fingerprint = gate_fingerprint(source, settings, outcome.dropped_columns, rows)
-    parent = find_run(experiment_id, run_id, kind="training")  # the run's MLflow run, if any
-    data_gate = recorded_data_gate(parent, fingerprint)
-    if data_gate is not None:
-        say(data_gate.report())
-        say(f"    (verdict recorded by an earlier stage of run {run_id}; not checked again)")
-    else:
-        data_gate = held_out_data_gate(splits, settings, outcome.dropped_columns)
-        say(data_gate.report())
-        if data_gate.passed:
-            parent = _open_training_run(
-                experiment_id, parent, run_id, splits, outcome, settings, source=source,
-                families=names, n_trials=n_trials, gate=data_gate, fingerprint=fingerprint,
-            )  # fmt: skip
-    outcome.gates.append(data_gate)
-    if not data_gate.passed or stop_after == "validate":
-        return outcome
-
     plan = SearchPlan(
         settings=settings,
         database_url=database_url,
         run_id=run_id,
         model_name=model_name,
         source=source,
-        families=names,
-        trials=n_trials,
+        families=families or parse_families(settings.hpo_families),
+        trials=trials or settings.hpo_trials,
         say=say,
         on_trial=on_trial,
         worker=worker,
     )
-    best = _search_families(plan, outcome, splits, (experiment_id, parent), fingerprint)
+    splits = split_readmission(frame, initial_share=settings.initial_share, seed=settings.seed)
+    say(
+        f"data {source}: {len(frame)} encounters; initial {len(splits.initial)} -> train "
+        f"{len(splits.train)} / validation {len(splits.validation)} / test "
+        f"{len(splits.test)} (by patient); {len(splits.future)} later encounters held back"
+    )
+    validated = _validate(plan, splits, outcome)
+    if validated is None or stop_after == "validate":
+        return outcome
+    runs, fingerprint = validated
+    best = _search_families(plan, outcome, splits, runs, fingerprint)
     if stop_after == "train":
         return outcome
     floor_gate = performance_gate(best.valid["roc_auc"], settings.auc_floor, best.label)
     outcome.gates.append(floor_gate)
     say(floor_gate.report())
-    if not floor_gate.passed:
-        return outcome
+    if floor_gate.passed:
+        _register_and_promote(plan, best, splits.test, outcome, stop_after)
+    return outcome
 
+
+def _validate(
+    plan: SearchPlan, splits: ReadmissionSplits, outcome: TrainingOutcome
+) -> tuple[tuple[str, str], str] | None:
+    """The data gate, or the verdict an earlier stage of the run recorded; None if it fails.
+
+    On success: ((experiment id, parent MLflow run id), the gate's data fingerprint).
+    """
+    settings, say = plan.settings, plan.say
+    outcome.dropped_columns = uninformative_columns(splits.train)
+    for column, reason in outcome.dropped_columns.items():
+        say(f"feature {column!r} left out: {reason} (uninformative in this window)")
+    experiment_id = registry.ensure_experiment(plan.model_name, settings)
+    rows = (len(splits.train), len(splits.validation), len(splits.test))
+    fingerprint = gate_fingerprint(plan.source, settings, outcome.dropped_columns, rows)
+    parent = find_run(experiment_id, plan.run_id, kind="training")  # the run's, if any
+    data_gate = recorded_data_gate(parent, fingerprint)
+    if data_gate is not None:
+        say(data_gate.report())
+        say(f"    (verdict recorded by an earlier stage of run {plan.run_id}; not checked again)")
+    else:
+        data_gate = held_out_data_gate(splits, settings, outcome.dropped_columns)
+        say(data_gate.report())
+        if data_gate.passed:
+            parent = _open_training_run(
+                experiment_id, parent, plan, splits, outcome, data_gate, fingerprint
+            )
+    outcome.gates.append(data_gate)
+    if not data_gate.passed or parent is None:
+        return None
+    return (experiment_id, parent), fingerprint
+
+
+def _register_and_promote(
+    plan: SearchPlan,
+    best: FamilyResult,
+    test: pd.DataFrame,
+    outcome: TrainingOutcome,
+    stop_after: str | None,
+) -> None:
+    """Register the best family as challenger, then the champion/challenger gate."""
     # One registration/promotion at a time per model (the search itself may be shared).
-    with job_lock(database_url, f"promote:{model_name}"):
-        version = _register(best, model_name, run_id, settings)
+    with job_lock(plan.database_url, f"promote:{plan.model_name}"):
+        version = _register(best, plan.model_name, plan.run_id, plan.settings)
         outcome.version = version
-        say(f"registered {model_name} version {version} ({best.label}) as challenger")
+        plan.say(f"registered {plan.model_name} version {version} ({best.label}) as challenger")
         if stop_after == "register":
-            return outcome
+            return
         promotion_gate, outcome.promoted = promote_if_passes(
-            model_name, version, splits.test, settings
+            plan.model_name, version, test, plan.settings
         )
         outcome.gates.append(promotion_gate)
-        say(promotion_gate.report())
+        plan.say(promotion_gate.report())
         if outcome.promoted is not None:
-            say(outcome.promoted.describe("promoted"))
-    return outcome
+            plan.say(outcome.promoted.describe("promoted"))
 
 
 def promote_if_passes(
@@ -268,14 +287,9 @@ def _search_families(
     """
     import mlflow
 
-    settings, run_id, model_name = plan.settings, plan.run_id, plan.model_name
+    settings, run_id = plan.settings, plan.run_id
     experiment_id, parent = runs  # the parent run exists: the data gate opened it
-    preprocessor = build_preprocessor(drop=outcome.dropped_columns)
-    x_train = preprocessor.fit_transform(splits.train[FEATURE_COLUMNS])
-    x_valid = preprocessor.transform(splits.validation[FEATURE_COLUMNS])
-    y_train = to_target(splits.train[TARGET_COLUMN])
-    y_valid = to_target(splits.validation[TARGET_COLUMN])
-    feature_names = preprocessor.get_feature_names_out()
+    prepared = _Prepared.of(splits, outcome.dropped_columns)
     shared = plan.worker is not None and not plan.worker.whole
     storage = optuna_storage(plan.database_url, heartbeat=shared)
     try:
@@ -285,25 +299,11 @@ def _search_families(
                 existing = find_run(experiment_id, run_id, kind="family", family=family.name)
                 result = recorded_family(existing, fingerprint, plan.trials)
                 if result is None:
-                    result = _train_family(
-                        family,
-                        settings=settings,
-                        experiment_id=experiment_id,
-                        parent_id=parent_run.info.run_id,
-                        existing=existing,
-                        run_id=run_id,
-                        model_name=model_name,
-                        storage=storage,
-                        data=(x_train, y_train, x_valid, y_valid),
-                        splits=splits,
-                        preprocessor=preprocessor,
-                        feature_names=feature_names,
-                        n_trials=plan.trials,
-                        threads=settings.train_threads or family_threads(family),
-                        on_trial=plan.on_trial,
-                        shared=shared,
-                        fingerprint=fingerprint,
-                    )
+                    run = _FamilyRun(
+                        experiment_id, parent_run.info.run_id, existing, storage, shared,
+                        settings.train_threads or family_threads(family), fingerprint,
+                    )  # fmt: skip
+                    result = _train_family(family, plan, prepared, run)
                 outcome.families.append(result)
                 plan.say(
                     f"[{name}] best of {result.trials} trials: validation ROC AUC "
@@ -323,14 +323,9 @@ def _search_families(
 def _open_training_run(
     experiment_id: str,
     parent: str | None,
-    run_id: str,
+    plan: SearchPlan,
     splits: ReadmissionSplits,
     outcome: TrainingOutcome,
-    settings: TrainingSettings,
-    *,
-    source: str,
-    families: list[str],
-    n_trials: int,
     gate: GateResult,
     fingerprint: str,
 ) -> str:
@@ -338,11 +333,11 @@ def _open_training_run(
     import mlflow
 
     with mlflow.start_run(
-        run_id=parent, experiment_id=experiment_id, run_name=f"train-{run_id}",
-        tags={registry.TAG_RUN_ID: run_id, "beacon.kind": "training"},
+        run_id=parent, experiment_id=experiment_id, run_name=f"train-{plan.run_id}",
+        tags={registry.TAG_RUN_ID: plan.run_id, "beacon.kind": "training"},
     ) as opened:  # fmt: skip
         if parent is None:
-            _log_data(splits, source, gate, settings, families, n_trials)
+            _log_data(splits, plan.source, gate, plan.settings, plan.families, plan.trials)
             mlflow.log_params({"dropped_columns": ",".join(outcome.dropped_columns) or "-"})
         record_data_gate(gate, fingerprint)
     return opened.info.run_id
@@ -358,109 +353,154 @@ def family_threads(family: Family) -> int:
     return (os.cpu_count() or 1) if family.name == "random_forest" else 1
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """The run's splits, transformed once and shared by every family."""
+
+    splits: ReadmissionSplits
+    preprocessor: Any
+    feature_names: np.ndarray
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # x/y train, x/y validation
+
+    @classmethod
+    def of(cls, splits: ReadmissionSplits, dropped: dict[str, str]) -> _Prepared:
+        preprocessor = build_preprocessor(drop=dropped)
+        x_train = preprocessor.fit_transform(splits.train[FEATURE_COLUMNS])
+        x_valid = preprocessor.transform(splits.validation[FEATURE_COLUMNS])
+        y_train = to_target(splits.train[TARGET_COLUMN])
+        y_valid = to_target(splits.validation[TARGET_COLUMN])
+        data = (x_train, y_train, x_valid, y_valid)
+        return cls(splits, preprocessor, preprocessor.get_feature_names_out(), data)
+
+
+@dataclass(frozen=True)
+class _FamilyRun:
+    """Where one family's search runs and is recorded."""
+
+    experiment_id: str
+    parent_id: str
+    existing: str | None  # the family's MLflow run from an earlier stage, if any
+    storage: Any  # the Optuna storage
+    shared: bool  # other workers search the same study
+    threads: int
+    fingerprint: str
+
+
 def _train_family(
-    family: Family,
-    *,
-    settings: TrainingSettings,
-    experiment_id: str,
-    parent_id: str,
-    existing: str | None,
-    run_id: str,
-    model_name: str,
-    storage: Any,
-    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    splits: ReadmissionSplits,
-    preprocessor: Any,
-    feature_names: np.ndarray,
-    n_trials: int,
-    threads: int,
-    on_trial: ProgressCallback | None,
-    shared: bool = False,
-    fingerprint: str = "",
+    family: Family, plan: SearchPlan, prepared: _Prepared, run: _FamilyRun
 ) -> FamilyResult:
+    """One family: its Optuna search, then the refit of its best trial, logged and recorded."""
     import mlflow
     from threadpoolctl import threadpool_limits
 
     with mlflow.start_run(
-        run_id=existing, experiment_id=experiment_id, run_name=family.name, nested=True,
-        parent_run_id=parent_id,
-        tags={registry.TAG_RUN_ID: run_id, "beacon.kind": "family", "beacon.family": family.name},
-    ) as family_run, threadpool_limits(threads):  # fmt: skip
-
-        def log_trial(number: int, params: dict[str, Any], metrics: dict[str, float]) -> None:
-            with mlflow.start_run(
-                experiment_id=experiment_id, run_name=f"{family.name}-trial-{number}",
-                nested=True, tags={"beacon.kind": "trial", "beacon.trial": str(number)},
-            ):  # fmt: skip
-                mlflow.log_params(params)
-                mlflow.log_metrics({f"val_{k}": v for k, v in metrics.items()})
-
-        def run_search() -> Any:
-            return search(
-                family,
-                data,
-                storage=storage,
-                name=study_name(model_name, run_id, family.name),
-                n_trials=n_trials,
-                seed=settings.seed,
-                threads=threads,
-                timeout=settings.hpo_timeout_seconds,
-                sample_rows=settings.hpo_sample_rows,
-                log_trial=log_trial,
-                progress=on_trial,
-                worker=0 if shared else None,
-            )
-
-        study = run_search()
-        if shared:
-            # Refit only on the whole study: wait for the other workers' trials (and rerun
-            # those a dead worker left), then record their trials as this run's children.
-            study = settle(study, n_trials, top_up=run_search)
-            from services.training.trial_runs import log_other_trials
-
-            log_other_trials(study, experiment_id, family.name, log_trial)
-        if completed_trials(study) == 0:
-            raise BeaconError(f"{family.label}: no trial completed (see the logged errors)")
-        best_trial = study.best_trial
-        x_train, y_train, x_valid, y_valid = data
-        estimator = final_estimator(family, best_trial.params, settings.seed, threads)
-        estimator.fit(x_train, y_train)
-        _single_threaded(estimator)  # serving scores one row at a time
-        model = model_pipeline(preprocessor, estimator)
-        valid_scores = estimator.predict_proba(x_valid)[:, 1]
-        test_scores = model.predict_proba(splits.test[FEATURE_COLUMNS])[:, 1]
-        y_test = to_target(splits.test[TARGET_COLUMN])
-        threshold, valid_f1 = best_f1_threshold(y_valid, valid_scores)
-        valid = classification_metrics(y_valid, valid_scores) | {"f1": valid_f1}
-        test = classification_metrics(y_test, test_scores)
-        test["f1"] = f1_at(y_test, test_scores, threshold)
-        mlflow.log_params({f"best_{k}": v for k, v in best_trial.params.items()})
-        mlflow.log_params({"calibration": "sigmoid-cv3" if family.needs_calibration else "none"})
-        mlflow.log_metrics(
-            {f"val_{k}": v for k, v in valid.items()}
-            | {f"test_{k}": v for k, v in test.items()}
-            | {"threshold": threshold, "trials_completed": len(study.trials)}
-        )
-        _log_family_artifacts(
-            family, estimator, feature_names, (y_valid, valid_scores), (y_test, test_scores),
-            x_valid, settings.seed,
+        run_id=run.existing, experiment_id=run.experiment_id, run_name=family.name,
+        nested=True, parent_run_id=run.parent_id,
+        tags={registry.TAG_RUN_ID: plan.run_id, "beacon.kind": "family",
+              "beacon.family": family.name},
+    ) as family_run, threadpool_limits(run.threads):  # fmt: skip
+        study = _family_study(family, plan, prepared, run)
+        result = _refit_best(
+            family, study, prepared, plan.settings, threads=run.threads,
+            family_run_id=family_run.info.run_id,
         )  # fmt: skip
-        info = registry.log_sklearn_model(model, pd.DataFrame([EXAMPLE_RECORD]))
-        result = FamilyResult(
-            family=family.name,
-            label=family.label,
-            params=dict(best_trial.params),
-            trials=sum(1 for t in study.trials if t.state.name == "COMPLETE"),
-            valid=valid,
-            test=test,
-            threshold=threshold,
-            model=model,
-            run_id=family_run.info.run_id,
-            model_uri=info.model_uri,
-            best_trial=best_trial.number,
-        )
-        record_family(result, fingerprint)
+        record_family(result, run.fingerprint)
         return result
+
+
+def _family_study(family: Family, plan: SearchPlan, prepared: _Prepared, run: _FamilyRun) -> Any:
+    """The family's finished study: this process's trials, and with shared workers theirs."""
+    import mlflow
+
+    def log_trial(number: int, params: dict[str, Any], metrics: dict[str, float]) -> None:
+        with mlflow.start_run(
+            experiment_id=run.experiment_id, run_name=f"{family.name}-trial-{number}",
+            nested=True, tags={"beacon.kind": "trial", "beacon.trial": str(number)},
+        ):  # fmt: skip
+            mlflow.log_params(params)
+            mlflow.log_metrics({f"val_{k}": v for k, v in metrics.items()})
+
+    def run_search() -> Any:
+        settings = plan.settings
+        return search(
+            family,
+            prepared.data,
+            storage=run.storage,
+            name=study_name(plan.model_name, plan.run_id, family.name),
+            n_trials=plan.trials,
+            seed=settings.seed,
+            threads=run.threads,
+            timeout=settings.hpo_timeout_seconds,
+            sample_rows=settings.hpo_sample_rows,
+            log_trial=log_trial,
+            progress=plan.on_trial,
+            worker=0 if run.shared else None,
+        )
+
+    study = run_search()
+    if run.shared:
+        # Refit only on the whole study: wait for the other workers' trials (and rerun
+        # those a dead worker left), then record their trials as this run's children.
+        study = settle(study, plan.trials, top_up=run_search)
+        from services.training.trial_runs import log_other_trials
+
+        log_other_trials(study, run.experiment_id, family.name, log_trial)
+    if completed_trials(study) == 0:
+        raise BeaconError(f"{family.label}: no trial completed (see the logged errors)")
+    return study
+
+
+def _refit_best(
+    family: Family,
+    study: Any,
+    prepared: _Prepared,
+    settings: TrainingSettings,
+    *,
+    threads: int,
+    family_run_id: str,
+) -> FamilyResult:
+    """Refit the best trial on train; its metrics, artifacts and model logged to the family run."""
+    import mlflow
+
+    best_trial = study.best_trial
+    x_train, y_train, x_valid, y_valid = prepared.data
+    test_split = prepared.splits.test
+    estimator = final_estimator(family, best_trial.params, settings.seed, threads)
+    estimator.fit(x_train, y_train)
+    _single_threaded(estimator)  # serving scores one row at a time
+    model = model_pipeline(prepared.preprocessor, estimator)
+    valid_scores = estimator.predict_proba(x_valid)[:, 1]
+    test_scores = model.predict_proba(test_split[FEATURE_COLUMNS])[:, 1]
+    y_test = to_target(test_split[TARGET_COLUMN])
+    threshold, valid_f1 = best_f1_threshold(y_valid, valid_scores)
+    valid = classification_metrics(y_valid, valid_scores) | {"f1": valid_f1}
+    test = classification_metrics(y_test, test_scores)
+    test["f1"] = f1_at(y_test, test_scores, threshold)
+    mlflow.log_params({f"best_{k}": v for k, v in best_trial.params.items()})
+    mlflow.log_params({"calibration": "sigmoid-cv3" if family.needs_calibration else "none"})
+    mlflow.log_metrics(
+        {f"val_{k}": v for k, v in valid.items()}
+        | {f"test_{k}": v for k, v in test.items()}
+        | {"threshold": threshold, "trials_completed": len(study.trials)}
+    )
+    _log_family_artifacts(
+        family, estimator, prepared.feature_names, (y_valid, valid_scores),
+        (y_test, test_scores), x_valid, settings.seed,
+    )  # fmt: skip
+    info = registry.log_sklearn_model(model, pd.DataFrame([EXAMPLE_RECORD]))
+    return FamilyResult(
+        family=family.name,
+        label=family.label,
+        params=dict(best_trial.params),
+        trials=sum(1 for t in study.trials if t.state.name == "COMPLETE"),
+        valid=valid,
+        test=test,
+        threshold=threshold,
+        model=model,
+        run_id=family_run_id,
+        model_uri=info.model_uri,
+        best_trial=best_trial.number,
+    )
 
 
 def _single_threaded(estimator: Any) -> None:
