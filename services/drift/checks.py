@@ -150,25 +150,8 @@ def check_drift(
     ref_frame, cur_frame = _merge_rare(ref_frame, cur_frame, columns)
     snapshot, values, tests = _evidently(ref_frame, cur_frame, settings, labelled, columns)
 
-    column_scores = {
-        column: {
-            "score": round(float(values[("ValueDrift", column)]["value"]), 6),
-            "method": values[("ValueDrift", column)]["method"],
-            "threshold": values[("ValueDrift", column)]["threshold"],
-            "drifted": tests.get(column) == "FAIL",
-        }
-        for column in columns
-        if ("ValueDrift", column) in values
-    }
-    prediction_score = float(values[("ValueDrift", PREDICTION)]["value"])
-    prediction = {
-        "score": round(prediction_score, 6),
-        "method": values[("ValueDrift", PREDICTION)]["method"],
-        "threshold": settings.drift_prediction_threshold,
-        "drifted": prediction_score > settings.drift_prediction_threshold,
-        "mean_reference": round(float(ref_scores.mean()), 6),
-        "mean_current": round(float(np.mean(current_scores)), 6),
-    }
+    column_scores = _column_scores(values, tests, columns)
+    prediction = _prediction_drift(values, ref_scores, np.asarray(current_scores), settings)
     concept = None
     if labelled:
         # All held-out rows, not just the test split: twice the rows halves the noise that
@@ -193,6 +176,40 @@ def check_drift(
     )
     result.gates = _gates(result, settings)
     return result
+
+
+def _column_scores(
+    values: dict[tuple[str, str], dict[str, Any]], tests: dict[str, str], columns: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Per feature column: Evidently's drift score, its method and threshold, and the verdict."""
+    return {
+        column: {
+            "score": round(float(values[("ValueDrift", column)]["value"]), 6),
+            "method": values[("ValueDrift", column)]["method"],
+            "threshold": values[("ValueDrift", column)]["threshold"],
+            "drifted": tests.get(column) == "FAIL",
+        }
+        for column in columns
+        if ("ValueDrift", column) in values
+    }
+
+
+def _prediction_drift(
+    values: dict[tuple[str, str], dict[str, Any]],
+    ref_scores: np.ndarray,
+    current_scores: np.ndarray,
+    settings: DriftSettings,
+) -> dict[str, Any]:
+    """The model's score distribution, reference against current, with its own threshold."""
+    score = float(values[("ValueDrift", PREDICTION)]["value"])
+    return {
+        "score": round(score, 6),
+        "method": values[("ValueDrift", PREDICTION)]["method"],
+        "threshold": settings.drift_prediction_threshold,
+        "drifted": score > settings.drift_prediction_threshold,
+        "mean_reference": round(float(ref_scores.mean()), 6),
+        "mean_current": round(float(np.mean(current_scores)), 6),
+    }
 
 
 def _frame(raw: pd.DataFrame, scores: np.ndarray, *, with_target: bool) -> pd.DataFrame:
@@ -272,7 +289,14 @@ def _evidently(
             current_data=Dataset.from_pandas(cur, data_definition=definition),
             reference_data=Dataset.from_pandas(ref, data_definition=definition),
         )
-    result = snapshot.dict()
+    values, tests = _read_snapshot(snapshot.dict())
+    return snapshot, values, tests
+
+
+def _read_snapshot(
+    result: dict[str, Any],
+) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, str]]:
+    """Each ValueDrift metric's value, method and threshold; each column's drift test status."""
     values: dict[tuple[str, str], dict[str, Any]] = {}
     for metric in result["metrics"]:
         config = metric["config"]
@@ -288,7 +312,7 @@ def _evidently(
         for test in result.get("tests", [])
         if test.get("id") == "drift" and "column" in test["metric_config"]["params"]
     }
-    return snapshot, values, tests
+    return values, tests
 
 
 def _concept(

@@ -188,24 +188,9 @@ def simulate(
     simulation = Simulation(data.name, model_name, initial.version)
     never_retrained = registry.load_model(model_name, initial.version, settings)
 
-    references: dict[str, Reference] = {}
-    storage = Storage(settings.aws_region)
+    walk = _Walk(settings, data, model_name, retrain, say, Storage(settings.aws_region))
     for number, batch in enumerate(batches, start=1):
-        champion = registry.alias_version(model_name, registry.CHAMPION, settings)
-        version = str(champion.version)
-        out = join(_root(settings, data.name), f"batch-{number}")
-        inputs = check_inputs(batch, model_name, version, settings)
-        # A rerun (after a kill, say) reuses each check it finished: same rows, same champion,
-        # same limits give the same verdict, so only the missing checks run again.
-        result = recorded_result(out, inputs, storage)
-        if result is None:
-            if version not in references:
-                references[version] = load_reference(model_name, settings, registry.CHAMPION)
-            result = check_drift(references[version], batch, settings, label=f"batch-{number}")
-            result.inputs = inputs
-            write_outputs(result, settings, out, storage)
-        else:
-            say(f"batch {number}: drift check recorded by an earlier run (same rows and limits)")
+        result, version = walk.check(number, batch)
         step = _step(number, batch, result, never_retrained)
         say(
             f"batch {number}: {step.rows} rows, v{version} serving, ROC AUC "
@@ -213,22 +198,62 @@ def simulate(
             f"{len(step.drifted_columns)} drifted column(s) "
             f"({step.share_of_drifted_columns:.1%})"
         )
-        if result.retrain_recommended:
-            window = batches[max(0, number - settings.simulate_window_batches) : number]
-            recent = pd.concat(window, ignore_index=True)
-            say(f"  retraining on batches {number - len(window) + 1}-{number}: {step.reasons}")
-            outcome = retrain(recent, f"{run_prefix}-b{number}", 1.0)
-            step.retrained = True
-            if outcome.promoted is not None:
-                step.promoted_version = str(outcome.version)
-                step.decision = f"retrained: v{outcome.version} promoted"
-            else:
-                step.decision = f"retrained: champion v{version} kept ({_failed(outcome)})"
-        else:
-            step.decision = "no drift: keep champion"
+        walk.decide(number, step, result, version)
         say(f"  decision: {step.decision}")
         simulation.steps.append(step)
     return simulation
+
+
+@dataclass
+class _Walk:
+    """What every batch's drift check and decision share within one simulation."""
+
+    settings: DriftSettings
+    data: SimulationData
+    model_name: str
+    retrain: Callable[[pd.DataFrame, str, float], Any]
+    say: Say
+    storage: Storage
+    references: dict[str, Reference] = field(default_factory=dict)
+
+    def check(self, number: int, batch: pd.DataFrame) -> tuple[DriftResult, str]:
+        """The batch's drift check against the serving champion, and that champion's version."""
+        settings, model_name = self.settings, self.model_name
+        champion = registry.alias_version(model_name, registry.CHAMPION, settings)
+        version = str(champion.version)
+        out = join(_root(settings, self.data.name), f"batch-{number}")
+        inputs = check_inputs(batch, model_name, version, settings)
+        # A rerun (after a kill, say) reuses each check it finished: same rows, same champion,
+        # same limits give the same verdict, so only the missing checks run again.
+        result = recorded_result(out, inputs, self.storage)
+        if result is not None:
+            self.say(
+                f"batch {number}: drift check recorded by an earlier run (same rows and limits)"
+            )
+            return result, version
+        if version not in self.references:
+            self.references[version] = load_reference(model_name, settings, registry.CHAMPION)
+        result = check_drift(self.references[version], batch, settings, label=f"batch-{number}")
+        result.inputs = inputs
+        write_outputs(result, settings, out, self.storage)
+        return result, version
+
+    def decide(self, number: int, step: BatchStep, result: DriftResult, version: str) -> None:
+        """Retrain on the recent batches when a gate failed; record what became of it."""
+        if not result.retrain_recommended:
+            step.decision = "no drift: keep champion"
+            return
+        batches = self.data.batches
+        window = batches[max(0, number - self.settings.simulate_window_batches) : number]
+        recent = pd.concat(window, ignore_index=True)
+        self.say(f"  retraining on batches {number - len(window) + 1}-{number}: {step.reasons}")
+        outcome = self.retrain(recent, f"{self.data.run_prefix}-b{number}", 1.0)
+        step.retrained = True
+        if outcome.promoted is not None:
+            step.promoted_version = str(outcome.version)
+            step.decision = f"retrained: v{outcome.version} promoted"
+        else:
+            step.decision = f"retrained: champion v{version} kept ({_failed(outcome)})"
 
 
 def _step(number: int, batch: pd.DataFrame, result: DriftResult, baseline: Any) -> BatchStep:
