@@ -67,7 +67,22 @@ class ContainerFunction(Construct):
             description=f"{description} (egress only)",
             allow_all_outbound=allow_all_outbound,
         )
-        self.policy = iam.ManagedPolicy(
+        self.policy = self._own_policy(key)
+        self.function = self._function(
+            code,
+            description=description,
+            environment=environment,
+            vpc=vpc,
+            timeout=timeout,
+            memory_mib=memory_mib,
+            reserved_concurrency=reserved_concurrency,
+        )
+        # Without this the function could start before its policy exists and fail its first run.
+        self.function.node.add_dependency(self.policy)
+
+    def _own_policy(self, key: kms.IKey) -> iam.ManagedPolicy:
+        """The role's only policy: its own log group, dead-letter queue and the key."""
+        return iam.ManagedPolicy(
             self,
             "Policy",
             roles=[self.role],
@@ -89,7 +104,20 @@ class ContainerFunction(Construct):
                 ),
             ],
         )
-        self.function = lambda_.DockerImageFunction(
+
+    def _function(
+        self,
+        code: lambda_.DockerImageCode,
+        *,
+        description: str,
+        environment: dict[str, str],
+        vpc: ec2.IVpc,
+        timeout: Duration,
+        memory_mib: int,
+        reserved_concurrency: int,
+    ) -> lambda_.DockerImageFunction:
+        """The function itself, wired to the role, security group, logs and DLQ made before."""
+        return lambda_.DockerImageFunction(
             self,
             "Function",
             code=code,
@@ -108,8 +136,6 @@ class ContainerFunction(Construct):
             memory_size=memory_mib,
             architecture=lambda_.Architecture.X86_64,
         )
-        # Without this the function could start before its policy exists and fail its first run.
-        self.function.node.add_dependency(self.policy)
 
     def grant(self, *statements: iam.PolicyStatement) -> None:
         """Add explicit permissions to this function's policy."""

@@ -38,44 +38,15 @@ class Notifications(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.alarm_topic = sns.Topic(
-            self,
-            "AlarmTopic",
-            topic_name=f"{config.prefix}-alarms",
-            master_key=key,
-            enforce_ssl=True,
-        )
-        self.topic = sns.Topic(
-            self,
-            "NotificationTopic",
-            topic_name=f"{config.prefix}-notifications",
-            master_key=key,
-            enforce_ssl=True,
-        )
-        for email in config.alert_emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
-        # AWS Budgets publishes budget alerts straight to the people's topic.
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowBudgetAlerts",
-                principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            )
-        )
+        self.alarm_topic = self._topic(config, key, "AlarmTopic", "alarms")
+        self.topic = self._topic(config, key, "NotificationTopic", "notifications")
+        self._let_people_subscribe(config)
         self.environment = {
             "BEACON_NOTIFIER_ENV": config.name,
             "BEACON_NOTIFIER_TOPIC_ARN": self.topic.topic_arn,
             "BEACON_NOTIFIER_METRICS_NAMESPACE": config.metrics_namespace,
         }
-        webhook_arn = None
         if config.alert_webhook_secret_name:
-            # Secrets created outside CDK get a random 6-character suffix on their ARN.
-            webhook_arn = (
-                f"arn:{Aws.PARTITION}:secretsmanager:{Aws.REGION}:{Aws.ACCOUNT_ID}:secret:"
-                f"{config.alert_webhook_secret_name}-??????"
-            )
             self.environment["BEACON_NOTIFIER_WEBHOOK_SECRET_ID"] = config.alert_webhook_secret_name
         self.notifier = ContainerFunction(
             self,
@@ -90,6 +61,39 @@ class Notifications(Construct):
             timeout=Duration.seconds(30),
             reserved_concurrency=2,
         )
+        self._grant_notifier(config)
+        self.alarm_topic.add_subscription(subscriptions.LambdaSubscription(self.notifier.function))
+        self._forward_events(config)
+
+    def _topic(
+        self, config: EnvironmentConfig, key: kms.IKey, topic_id: str, kind: str
+    ) -> sns.Topic:
+        """An encrypted, TLS-only topic named `<prefix>-<kind>`."""
+        return sns.Topic(
+            self,
+            topic_id,
+            topic_name=f"{config.prefix}-{kind}",
+            master_key=key,
+            enforce_ssl=True,
+        )
+
+    def _let_people_subscribe(self, config: EnvironmentConfig) -> None:
+        """Email subscriptions from the config, and budget alerts, on the people's topic."""
+        for email in config.alert_emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        # AWS Budgets publishes budget alerts straight to the people's topic.
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowBudgetAlerts",
+                principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+
+    def _grant_notifier(self, config: EnvironmentConfig) -> None:
+        """Publish to the people's topic and, when configured, read the webhook URL."""
         self.notifier.grant(
             iam.PolicyStatement(
                 sid="PublishNotifications",
@@ -97,7 +101,12 @@ class Notifications(Construct):
                 resources=[self.topic.topic_arn],
             )
         )
-        if webhook_arn:
+        if config.alert_webhook_secret_name:
+            # Secrets created outside CDK get a random 6-character suffix on their ARN.
+            webhook_arn = (
+                f"arn:{Aws.PARTITION}:secretsmanager:{Aws.REGION}:{Aws.ACCOUNT_ID}:secret:"
+                f"{config.alert_webhook_secret_name}-??????"
+            )
             self.notifier.grant(
                 iam.PolicyStatement(
                     sid="ReadWebhookUrl",
@@ -105,7 +114,9 @@ class Notifications(Construct):
                     resources=[webhook_arn],
                 )
             )
-        self.alarm_topic.add_subscription(subscriptions.LambdaSubscription(self.notifier.function))
+
+    def _forward_events(self, config: EnvironmentConfig) -> None:
+        """EventBridge rules that send failed Processing jobs and DAG events to the notifier."""
         target = targets.LambdaFunction(
             self.notifier.function, retry_attempts=4, max_event_age=Duration.hours(2)
         )

@@ -75,26 +75,8 @@ class Orchestration(Construct):
         requirements_version = self._sync_sources(
             config, network, key, source_bucket, removal_policy
         )
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=network.vpc,
-            description=f"{config.prefix} MWAA: scheduler, workers and web server",
-            allow_all_outbound=True,
-        )
-        # The two ports MWAA documents as the minimum: web server (443) and metadata DB (5432).
-        for port, purpose in ((443, "web server"), (5432, "metadata database")):
-            self.security_group.add_ingress_rule(
-                self.security_group, ec2.Port.tcp(port), f"MWAA {purpose} among its components"
-            )
+        self.security_group = self._security_group(config, network)
         self.role = self._execution_role(config, key, source_bucket, processing)
-        logging = mwaa.CfnEnvironment.ModuleLoggingConfigurationProperty(
-            enabled=True, log_level="INFO"
-        )
-        warnings = mwaa.CfnEnvironment.ModuleLoggingConfigurationProperty(
-            enabled=True, log_level="WARNING"
-        )
-        orchestration = config.orchestration
         # Created here, before MWAA would create them itself without a key or an expiry.
         self.log_groups = [
             encrypted_log_group(
@@ -107,7 +89,45 @@ class Orchestration(Construct):
             )
             for kind in MWAA_LOG_KINDS
         ]
-        self.environment = mwaa.CfnEnvironment(
+        self.environment = self._environment(
+            config, network, key, source_bucket, requirements_version
+        )
+        # MWAA checks its role's permissions while it creates the environment.
+        self.environment.node.add_dependency(self.execution_policy, *self.log_groups)
+
+    def _security_group(self, config: EnvironmentConfig, network: Network) -> ec2.SecurityGroup:
+        """The group MWAA's scheduler, workers and web server share."""
+        group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=network.vpc,
+            description=f"{config.prefix} MWAA: scheduler, workers and web server",
+            allow_all_outbound=True,
+        )
+        # The two ports MWAA documents as the minimum: web server (443) and metadata DB (5432).
+        for port, purpose in ((443, "web server"), (5432, "metadata database")):
+            group.add_ingress_rule(
+                group, ec2.Port.tcp(port), f"MWAA {purpose} among its components"
+            )
+        return group
+
+    def _environment(
+        self,
+        config: EnvironmentConfig,
+        network: Network,
+        key: kms.IKey,
+        source_bucket: str,
+        requirements_version: str,
+    ) -> mwaa.CfnEnvironment:
+        """The MWAA environment itself, reading DAGs and requirements from the source bucket."""
+        logging = mwaa.CfnEnvironment.ModuleLoggingConfigurationProperty(
+            enabled=True, log_level="INFO"
+        )
+        warnings = mwaa.CfnEnvironment.ModuleLoggingConfigurationProperty(
+            enabled=True, log_level="WARNING"
+        )
+        orchestration = config.orchestration
+        return mwaa.CfnEnvironment(
             self,
             "Environment",
             name=self.environment_name,
@@ -143,8 +163,6 @@ class Orchestration(Construct):
             },
             weekly_maintenance_window_start="SUN:03:30",
         )
-        # MWAA checks its role's permissions while it creates the environment.
-        self.environment.node.add_dependency(self.execution_policy, *self.log_groups)
 
     def _settings(
         self,
@@ -184,6 +202,7 @@ class Orchestration(Construct):
         }
 
     def _publish_parameters(self, config: EnvironmentConfig) -> list[ssm.StringParameter]:
+        """The same settings as SSM parameters, for readers outside Airflow."""
         prefix = parameter_prefix(config)
         return [
             ssm.StringParameter(
@@ -256,16 +275,7 @@ class Orchestration(Construct):
         source_bucket: str,
         processing: ProcessingJobs,
     ) -> iam.Role:
-        region, account, partition = Aws.REGION, Aws.ACCOUNT_ID, Aws.PARTITION
-        env_arn = f"arn:{partition}:airflow:{region}:{account}:environment/{self.environment_name}"
-        log_groups = (
-            f"arn:{partition}:logs:{region}:{account}:log-group:airflow-{self.environment_name}-*"
-        )
-        celery_queues = f"arn:{partition}:sqs:{region}:*:airflow-celery-*"
-        jobs = (
-            f"arn:{partition}:sagemaker:{region}:{account}:processing-job/"
-            f"{processing.job_name_prefix}*"
-        )
+        """MWAA's execution role, with the permissions AWS documents plus running Beacon's jobs."""
         role, policy = service_role(
             self,
             "ExecutionRole",
@@ -276,111 +286,10 @@ class Orchestration(Construct):
             description=f"{config.prefix} MWAA execution role",
             policy_id="ExecutionPolicy",
             statements=[
-                iam.PolicyStatement(
-                    sid="PublishMetrics", actions=["airflow:PublishMetrics"], resources=[env_arn]
-                ),
-                iam.PolicyStatement(
-                    sid="ReadSourceBucket",
-                    actions=[
-                        "s3:GetBucketLocation",
-                        "s3:GetBucketVersioning",
-                        "s3:GetBucketPublicAccessBlock",
-                        "s3:GetEncryptionConfiguration",
-                        "s3:ListBucket",
-                        "s3:ListBucketVersions",
-                    ],
-                    resources=[bucket_arn(source_bucket)],
-                ),
-                iam.PolicyStatement(
-                    sid="ReadSources",
-                    actions=["s3:GetObject", "s3:GetObjectVersion"],
-                    resources=[objects_arn(source_bucket)],
-                ),
-                iam.PolicyStatement(
-                    sid="AirflowLogs",
-                    actions=[
-                        "logs:CreateLogStream",
-                        "logs:CreateLogGroup",
-                        "logs:PutLogEvents",
-                        "logs:GetLogEvents",
-                        "logs:GetLogRecord",
-                        "logs:GetLogGroupFields",
-                        "logs:GetQueryResults",
-                    ],
-                    resources=[log_groups],
-                ),
-                iam.PolicyStatement(
-                    sid="WatchProcessingJobLogs",
-                    actions=["logs:GetLogEvents", "logs:DescribeLogStreams"],
-                    resources=[processing_log_group_arn()],
-                ),
-                iam.PolicyStatement(
-                    sid="AccountLevelReads",
-                    actions=[
-                        "logs:DescribeLogGroups",
-                        "cloudwatch:PutMetricData",
-                        "s3:GetAccountPublicAccessBlock",
-                        "sagemaker:ListProcessingJobs",
-                    ],
-                    resources=["*"],
-                ),
-                iam.PolicyStatement(
-                    sid="CeleryQueues",
-                    actions=[
-                        "sqs:ChangeMessageVisibility",
-                        "sqs:DeleteMessage",
-                        "sqs:GetQueueAttributes",
-                        "sqs:GetQueueUrl",
-                        "sqs:ReceiveMessage",
-                        "sqs:SendMessage",
-                    ],
-                    resources=[celery_queues],
-                ),
-                iam.PolicyStatement(
-                    sid="EnvironmentKey",
-                    actions=[
-                        "kms:Decrypt",
-                        "kms:DescribeKey",
-                        "kms:GenerateDataKey",
-                        "kms:Encrypt",
-                    ],
-                    resources=[key.key_arn],
-                    conditions={
-                        "StringLike": {
-                            "kms:ViaService": [
-                                f"sqs.{region}.amazonaws.com",
-                                f"s3.{region}.amazonaws.com",
-                            ]
-                        }
-                    },
-                ),
-                iam.PolicyStatement(
-                    sid="RunProcessingJobs",
-                    actions=[
-                        "sagemaker:CreateProcessingJob",
-                        "sagemaker:DescribeProcessingJob",
-                        "sagemaker:StopProcessingJob",
-                        "sagemaker:AddTags",
-                        "sagemaker:ListTags",
-                    ],
-                    resources=[jobs],
-                ),
-                iam.PolicyStatement(
-                    sid="PassProcessingRole",
-                    actions=["iam:PassRole"],
-                    resources=[processing.role.role_arn],
-                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-                ),
-                iam.PolicyStatement(
-                    sid="ReadBeaconParameters",
-                    actions=["ssm:GetParameter", "ssm:GetParameters"],
-                    resources=[p.parameter_arn for p in self.parameters],
-                ),
-                iam.PolicyStatement(
-                    sid="PipelineEvents",
-                    actions=["events:PutEvents"],
-                    resources=[f"arn:{partition}:events:{region}:{account}:event-bus/default"],
-                ),
+                *self._source_statements(source_bucket),
+                *self._log_statements(),
+                *self._runtime_statements(key),
+                *self._job_statements(processing),
             ],
         )
         self.execution_policy = policy
@@ -402,3 +311,142 @@ class Orchestration(Construct):
             "'*' actions (DescribeLogGroups, PutMetricData, ListProcessingJobs) have no ARNs.",
         )
         return role
+
+    def _source_statements(self, source_bucket: str) -> list[iam.PolicyStatement]:
+        """Publish the environment's metrics and read DAGs and requirements from its bucket."""
+        env_arn = (
+            f"arn:{Aws.PARTITION}:airflow:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+            f"environment/{self.environment_name}"
+        )
+        return [
+            iam.PolicyStatement(
+                sid="PublishMetrics", actions=["airflow:PublishMetrics"], resources=[env_arn]
+            ),
+            iam.PolicyStatement(
+                sid="ReadSourceBucket",
+                actions=[
+                    "s3:GetBucketLocation",
+                    "s3:GetBucketVersioning",
+                    "s3:GetBucketPublicAccessBlock",
+                    "s3:GetEncryptionConfiguration",
+                    "s3:ListBucket",
+                    "s3:ListBucketVersions",
+                ],
+                resources=[bucket_arn(source_bucket)],
+            ),
+            iam.PolicyStatement(
+                sid="ReadSources",
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[objects_arn(source_bucket)],
+            ),
+        ]
+
+    def _log_statements(self) -> list[iam.PolicyStatement]:
+        """Write Airflow's own log groups and follow the Processing jobs' logs."""
+        log_groups = (
+            f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+            f"log-group:airflow-{self.environment_name}-*"
+        )
+        return [
+            iam.PolicyStatement(
+                sid="AirflowLogs",
+                actions=[
+                    "logs:CreateLogStream",
+                    "logs:CreateLogGroup",
+                    "logs:PutLogEvents",
+                    "logs:GetLogEvents",
+                    "logs:GetLogRecord",
+                    "logs:GetLogGroupFields",
+                    "logs:GetQueryResults",
+                ],
+                resources=[log_groups],
+            ),
+            iam.PolicyStatement(
+                sid="WatchProcessingJobLogs",
+                actions=["logs:GetLogEvents", "logs:DescribeLogStreams"],
+                resources=[processing_log_group_arn()],
+            ),
+        ]
+
+    def _runtime_statements(self, key: kms.IKey) -> list[iam.PolicyStatement]:
+        """Account-level reads, the Celery queues MWAA creates, and the environment's key."""
+        region = Aws.REGION
+        return [
+            iam.PolicyStatement(
+                sid="AccountLevelReads",
+                actions=[
+                    "logs:DescribeLogGroups",
+                    "cloudwatch:PutMetricData",
+                    "s3:GetAccountPublicAccessBlock",
+                    "sagemaker:ListProcessingJobs",
+                ],
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="CeleryQueues",
+                actions=[
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl",
+                    "sqs:ReceiveMessage",
+                    "sqs:SendMessage",
+                ],
+                resources=[f"arn:{Aws.PARTITION}:sqs:{region}:*:airflow-celery-*"],
+            ),
+            iam.PolicyStatement(
+                sid="EnvironmentKey",
+                actions=[
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:GenerateDataKey",
+                    "kms:Encrypt",
+                ],
+                resources=[key.key_arn],
+                conditions={
+                    "StringLike": {
+                        "kms:ViaService": [
+                            f"sqs.{region}.amazonaws.com",
+                            f"s3.{region}.amazonaws.com",
+                        ]
+                    }
+                },
+            ),
+        ]
+
+    def _job_statements(self, processing: ProcessingJobs) -> list[iam.PolicyStatement]:
+        """Start and watch Beacon's Processing jobs, read its parameters, publish its events."""
+        region, account, partition = Aws.REGION, Aws.ACCOUNT_ID, Aws.PARTITION
+        jobs = (
+            f"arn:{partition}:sagemaker:{region}:{account}:processing-job/"
+            f"{processing.job_name_prefix}*"
+        )
+        return [
+            iam.PolicyStatement(
+                sid="RunProcessingJobs",
+                actions=[
+                    "sagemaker:CreateProcessingJob",
+                    "sagemaker:DescribeProcessingJob",
+                    "sagemaker:StopProcessingJob",
+                    "sagemaker:AddTags",
+                    "sagemaker:ListTags",
+                ],
+                resources=[jobs],
+            ),
+            iam.PolicyStatement(
+                sid="PassProcessingRole",
+                actions=["iam:PassRole"],
+                resources=[processing.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(
+                sid="ReadBeaconParameters",
+                actions=["ssm:GetParameter", "ssm:GetParameters"],
+                resources=[p.parameter_arn for p in self.parameters],
+            ),
+            iam.PolicyStatement(
+                sid="PipelineEvents",
+                actions=["events:PutEvents"],
+                resources=[f"arn:{partition}:events:{region}:{account}:event-bus/default"],
+            ),
+        ]

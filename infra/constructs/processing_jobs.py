@@ -70,62 +70,30 @@ class ProcessingJobs(Construct):
         self.subnet_ids = vpc.select_subnets(
             subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
         ).subnet_ids
+        self.role = self._execution_role(
+            config, image=image, key=key, db_secret=db_secret, tracking=tracking
+        )
+
+    def _execution_role(
+        self,
+        config: EnvironmentConfig,
+        *,
+        image: ecr_assets.DockerImageAsset,
+        key: kms.IKey,
+        db_secret: secretsmanager.ISecret,
+        tracking: ExperimentTracking,
+    ) -> iam.Role:
+        """The role SageMaker runs every job as, and the cdk-nag findings its policy accepts."""
         names = [bucket_name(config, b) for b in JOB_BUCKETS]
-        self.role, policy = service_role(
+        role, policy = service_role(
             self,
             "ExecutionRole",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"{config.prefix} SageMaker Processing jobs",
             policy_id="Policy",
-            statements=[
-                *pull_statements(image.repository.repository_arn),
-                iam.PolicyStatement(
-                    sid="JobLogs",
-                    actions=[
-                        "logs:CreateLogGroup",
-                        "logs:CreateLogStream",
-                        "logs:PutLogEvents",
-                        "logs:DescribeLogStreams",
-                    ],
-                    resources=[processing_log_group_arn()],
-                ),
-                *bucket_statements(
-                    names,
-                    bucket_sid="JobBuckets",
-                    objects_sid="JobObjects",
-                    object_actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                ),
-                database_secret_statement(db_secret.secret_arn),
-                iam.PolicyStatement(
-                    sid="DataKey",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=[key.key_arn],
-                ),
-                # SageMaker attaches the encrypted ML storage volume on the role's behalf.
-                iam.PolicyStatement(
-                    sid="VolumeKey",
-                    actions=["kms:CreateGrant", "kms:DescribeKey"],
-                    resources=[key.key_arn],
-                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                ),
-                # SageMaker attaches the job's ENIs in our subnets with these (no resource ARNs).
-                iam.PolicyStatement(
-                    sid="VpcPlacement",
-                    actions=[
-                        "ec2:CreateNetworkInterface",
-                        "ec2:CreateNetworkInterfacePermission",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DeleteNetworkInterfacePermission",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:DescribeVpcs",
-                        "ec2:DescribeDhcpOptions",
-                        "ec2:DescribeSubnets",
-                        "ec2:DescribeSecurityGroups",
-                    ],
-                    resources=["*"],
-                ),
-                *tracking.client_statements(write=True),
-            ],
+            statements=_job_statements(
+                names, image=image, key=key, db_secret=db_secret, tracking=tracking
+            ),
         )
         acknowledge(
             policy,
@@ -139,3 +107,64 @@ class ProcessingJobs(Construct):
             "ARNs; log streams and objects are created per job under named groups/buckets; "
             "the MLflow API is versioned by MLflow and scoped to this env's app ARN.",
         )
+        return role
+
+
+def _job_statements(
+    names: list[str],
+    *,
+    image: ecr_assets.DockerImageAsset,
+    key: kms.IKey,
+    db_secret: secretsmanager.ISecret,
+    tracking: ExperimentTracking,
+) -> list[iam.PolicyStatement]:
+    """What a job does: pull its image, log, use the job buckets, key, database and MLflow."""
+    return [
+        *pull_statements(image.repository.repository_arn),
+        iam.PolicyStatement(
+            sid="JobLogs",
+            actions=[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogStreams",
+            ],
+            resources=[processing_log_group_arn()],
+        ),
+        *bucket_statements(
+            names,
+            bucket_sid="JobBuckets",
+            objects_sid="JobObjects",
+            object_actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        ),
+        database_secret_statement(db_secret.secret_arn),
+        iam.PolicyStatement(
+            sid="DataKey",
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=[key.key_arn],
+        ),
+        # SageMaker attaches the encrypted ML storage volume on the role's behalf.
+        iam.PolicyStatement(
+            sid="VolumeKey",
+            actions=["kms:CreateGrant", "kms:DescribeKey"],
+            resources=[key.key_arn],
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+        # SageMaker attaches the job's ENIs in our subnets with these (no resource ARNs).
+        iam.PolicyStatement(
+            sid="VpcPlacement",
+            actions=[
+                "ec2:CreateNetworkInterface",
+                "ec2:CreateNetworkInterfacePermission",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DeleteNetworkInterfacePermission",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+            ],
+            resources=["*"],
+        ),
+        *tracking.client_statements(write=True),
+    ]
