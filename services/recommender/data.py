@@ -181,6 +181,50 @@ def _events(rng: np.random.Generator, n: int, anchor: datetime, genres: list[str
     return out
 
 
+@dataclass(frozen=True)
+class _World:
+    """Per-user tastes and home cities, per-event appeal, place, genre and listing window."""
+
+    taste_from: np.ndarray
+    taste_to: np.ndarray
+    appeal: np.ndarray
+    home: np.ndarray
+    ev_city: np.ndarray
+    ev_genre: np.ndarray
+    ev_start: np.ndarray
+    ev_listed: np.ndarray
+
+    @classmethod
+    def draw(
+        cls,
+        rng: np.random.Generator,
+        users: list[EventUser],
+        events: list[Event],
+        genres: list[str],
+        anchor: datetime,
+    ) -> _World:
+        n_users, n_events = len(users), len(events)
+        taste_from = rng.dirichlet(np.full(len(genres), 0.25), size=n_users)
+        taste_to = rng.dirichlet(np.full(len(genres), 0.25), size=n_users)
+        appeal = rng.lognormal(0.0, APPEAL_SIGMA, size=n_events)
+        ev_start = np.array([(e.starts_at - anchor).total_seconds() / 86400 for e in events])
+        return cls(
+            taste_from=taste_from,
+            taste_to=taste_to,
+            appeal=appeal,
+            home=np.array([CITIES.index(u.home_city) for u in users]),
+            ev_city=np.array([CITIES.index(e.city) for e in events]),
+            ev_genre=np.array([genres.index(e.genre) for e in events]),
+            ev_start=ev_start,
+            ev_listed=ev_start - rng.uniform(MIN_LEAD_DAYS, LEAD_DAYS, size=n_events),
+        )
+
+    def taste(self, users: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Each user's genre taste on that day: it drifts from one profile to another."""
+        d = (TASTE_DRIFT * (day + HISTORY_DAYS) / HISTORY_DAYS)[:, None]
+        return (1 - d) * self.taste_from[users] + d * self.taste_to[users]
+
+
 def _interactions(
     rng: np.random.Generator,
     users: list[EventUser],
@@ -189,74 +233,10 @@ def _interactions(
     anchor: datetime,
     mean_interactions: int,
 ) -> pd.DataFrame:
-    n_users, n_events = len(users), len(events)
-    taste_from = rng.dirichlet(np.full(len(genres), 0.25), size=n_users)
-    taste_to = rng.dirichlet(np.full(len(genres), 0.25), size=n_users)
-    appeal = rng.lognormal(0.0, APPEAL_SIGMA, size=n_events)
-    home = np.array([CITIES.index(u.home_city) for u in users])
-    ev_city = np.array([CITIES.index(e.city) for e in events])
-    ev_genre = np.array([genres.index(e.genre) for e in events])
-    ev_start = np.array([(e.starts_at - anchor).total_seconds() / 86400 for e in events])
-    ev_listed = ev_start - rng.uniform(MIN_LEAD_DAYS, LEAD_DAYS, size=n_events)
-
-    activity = rng.lognormal(0.0, ACTIVITY_SIGMA, size=n_users)
-    activity *= mean_interactions / activity.mean()
-    draws = rng.poisson(activity)
-    user_ix = np.repeat(np.arange(n_users), draws)
-    m = len(user_ix)
-    day = rng.uniform(-HISTORY_DAYS, 0.0, size=m)  # when the user went looking
-    drift = TASTE_DRIFT * (day + HISTORY_DAYS) / HISTORY_DAYS
-
-    def taste(rows: np.ndarray) -> np.ndarray:
-        d = drift[rows][:, None]
-        return (1 - d) * taste_from[user_ix[rows]] + d * taste_to[user_ix[rows]]
-
-    event_ix = np.full(m, -1)
-    noise = rng.random(m) < NOISE_SHARE
-    city = np.where(rng.random(m) < HOME_CITY_SHARE, home[user_ix], rng.integers(0, 6, size=m))
-    groups = [
-        (np.flatnonzero(~noise & (city == c)), np.flatnonzero(ev_city == c)) for c in range(6)
-    ]
-    groups.append((np.flatnonzero(noise), np.arange(n_events)))
-    for want, pool in groups:
-        if not len(want) or not len(pool):
-            continue
-        for chunk in np.array_split(want, max(1, len(want) * len(pool) // 2_000_000 + 1)):
-            # P(event | user, day) ~ appeal x freshness x taste for its genre, among the events
-            # listed and not yet started that day; the popularity-driven share ignores taste.
-            since = day[chunk][:, None] - ev_listed[pool]
-            live = (since >= 0) & (day[chunk][:, None] <= ev_start[pool])
-            fresh = np.exp(-np.clip(since, 0, None) / FRESH_DAYS) + FRESH_FLOOR
-            weights = appeal[pool] * fresh * live
-            if pool is not groups[-1][1]:
-                weights = weights * (taste(chunk)[:, ev_genre[pool]] + 0.02)
-            picked = _sample_rows(rng, weights)
-            found = weights.sum(axis=1) > 0
-            event_ix[chunk[found]] = pool[picked[found]]
-    keep = event_ix >= 0  # nothing listed in that city that day: the user found nothing
-    user_ix, event_ix, day = user_ix[keep], event_ix[keep], day[keep]
-    pairs = pd.DataFrame({"u": user_ix, "e": event_ix, "d": day})
-    pairs = pairs.sort_values("d", kind="stable").drop_duplicates(["u", "e"])
-    pairs = pairs.reset_index(drop=True)
-    # Affinity (the taste of that day) drives the funnel: people save and buy what they like.
-    d = TASTE_DRIFT * (pairs["d"].to_numpy() + HISTORY_DAYS) / HISTORY_DAYS
-    genre = ev_genre[pairs["e"]]
-    affinity = (1 - d) * taste_from[pairs["u"], genre] + d * taste_to[pairs["u"], genre]
-    is_home = home[pairs["u"]] == ev_city[pairs["e"]]
-    p_save = np.clip(0.1 + 0.9 * affinity, 0, 0.9) * np.where(is_home, 1.0, 0.5)
-    saved = rng.random(len(pairs)) < p_save
-    bought = saved & (rng.random(len(pairs)) < 0.55)
-    save_day = pairs["d"].to_numpy() + rng.uniform(0, 2, size=len(pairs))
-    buy_day = save_day + rng.uniform(0, 2, size=len(pairs))
-    limit = np.minimum(0.0, ev_start[pairs["e"]])
-    saved &= save_day <= limit
-    bought &= saved & (buy_day <= limit)
-    frames = [
-        _rows(pairs, np.ones(len(pairs), bool), pairs["d"], "view"),
-        _rows(pairs, saved, save_day, "save"),
-        _rows(pairs, bought, buy_day, "purchase"),
-    ]
-    out = pd.concat(frames, ignore_index=True)
+    """Views, then saves and purchases of what was viewed, in time order."""
+    world = _World.draw(rng, users, events, genres, anchor)
+    pairs = _views(rng, world, len(users), mean_interactions)
+    out = _funnel(rng, world, pairs)
     out["user_id"] = [users[i].user_id for i in out.pop("u")]
     out["event_id"] = [events[i].event_id for i in out.pop("e")]
     # Whole seconds: the value survives a round trip through files and the database unchanged.
@@ -265,6 +245,70 @@ def _interactions(
     out["weight"] = out["action"].map(ACTION_WEIGHTS).astype(float)
     out = out.sort_values(["occurred_at", "user_id", "event_id"], kind="stable")
     return out[["user_id", "event_id", "action", "weight", "occurred_at"]].reset_index(drop=True)
+
+
+def _views(
+    rng: np.random.Generator, world: _World, n_users: int, mean_interactions: int
+) -> pd.DataFrame:
+    """(user, event, day) of every first view: who went looking when, and what they found."""
+    activity = rng.lognormal(0.0, ACTIVITY_SIGMA, size=n_users)
+    activity *= mean_interactions / activity.mean()
+    draws = rng.poisson(activity)
+    user_ix = np.repeat(np.arange(n_users), draws)
+    m = len(user_ix)
+    day = rng.uniform(-HISTORY_DAYS, 0.0, size=m)  # when the user went looking
+    event_ix = np.full(m, -1)
+    noise = rng.random(m) < NOISE_SHARE
+    city = np.where(
+        rng.random(m) < HOME_CITY_SHARE, world.home[user_ix], rng.integers(0, 6, size=m)
+    )
+    groups = [
+        (np.flatnonzero(~noise & (city == c)), np.flatnonzero(world.ev_city == c)) for c in range(6)
+    ]
+    groups.append((np.flatnonzero(noise), np.arange(len(world.appeal))))
+    for want, pool in groups:
+        if not len(want) or not len(pool):
+            continue
+        for chunk in np.array_split(want, max(1, len(want) * len(pool) // 2_000_000 + 1)):
+            # P(event | user, day) ~ appeal x freshness x taste for its genre, among the events
+            # listed and not yet started that day; the popularity-driven share ignores taste.
+            since = day[chunk][:, None] - world.ev_listed[pool]
+            live = (since >= 0) & (day[chunk][:, None] <= world.ev_start[pool])
+            fresh = np.exp(-np.clip(since, 0, None) / FRESH_DAYS) + FRESH_FLOOR
+            weights = world.appeal[pool] * fresh * live
+            if pool is not groups[-1][1]:
+                taste = world.taste(user_ix[chunk], day[chunk])
+                weights = weights * (taste[:, world.ev_genre[pool]] + 0.02)
+            picked = _sample_rows(rng, weights)
+            found = weights.sum(axis=1) > 0
+            event_ix[chunk[found]] = pool[picked[found]]
+    keep = event_ix >= 0  # nothing listed in that city that day: the user found nothing
+    pairs = pd.DataFrame({"u": user_ix[keep], "e": event_ix[keep], "d": day[keep]})
+    pairs = pairs.sort_values("d", kind="stable").drop_duplicates(["u", "e"])
+    return pairs.reset_index(drop=True)
+
+
+def _funnel(rng: np.random.Generator, world: _World, pairs: pd.DataFrame) -> pd.DataFrame:
+    """View, save and purchase rows: the taste of that day drives how far a user goes."""
+    users, events = pairs["u"].to_numpy(), pairs["e"].to_numpy()
+    genre = world.ev_genre[events]
+    d = TASTE_DRIFT * (pairs["d"].to_numpy() + HISTORY_DAYS) / HISTORY_DAYS
+    affinity = (1 - d) * world.taste_from[users, genre] + d * world.taste_to[users, genre]
+    is_home = world.home[users] == world.ev_city[events]
+    p_save = np.clip(0.1 + 0.9 * affinity, 0, 0.9) * np.where(is_home, 1.0, 0.5)
+    saved = rng.random(len(pairs)) < p_save
+    bought = saved & (rng.random(len(pairs)) < 0.55)
+    save_day = pairs["d"].to_numpy() + rng.uniform(0, 2, size=len(pairs))
+    buy_day = save_day + rng.uniform(0, 2, size=len(pairs))
+    limit = np.minimum(0.0, world.ev_start[events])
+    saved &= save_day <= limit
+    bought &= saved & (buy_day <= limit)
+    frames = [
+        _rows(pairs, np.ones(len(pairs), bool), pairs["d"], "view"),
+        _rows(pairs, saved, save_day, "save"),
+        _rows(pairs, bought, buy_day, "purchase"),
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _rows(pairs: pd.DataFrame, mask, day, action: str) -> pd.DataFrame:
