@@ -114,30 +114,15 @@ def serve_list(
     city = query.city
     if cold and city is None:
         # Cold start: an unknown user gets what is popular where they live, if we know where.
-        row = conn.execute(
-            "SELECT home_city FROM event_users WHERE user_id = %s", (query.user_id,)
-        ).fetchone()
-        city = row[0] if row else None
+        city = _home_city(conn, query.user_id)
     key = cache_key(query, algorithm, model_version)
-    cached = None
-    if cache_ttl > 0:
-        cached = conn.execute(
-            "SELECT items, scores FROM recommendation_cache WHERE cache_key = %s "
-            "AND expires_at > now()",
-            (key,),
-        ).fetchone()
+    cached = _cached_list(conn, key) if cache_ttl > 0 else None
     if cached:
         ids, scores = list(cached[0]), [float(s) for s in cached[1]]
     else:
         ids, scores = _compute(conn, model, catalogue, query, algorithm, city)
         if cache_ttl > 0:
-            conn.execute(
-                "INSERT INTO recommendation_cache (cache_key, items, scores, expires_at) "
-                "VALUES (%s, %s, %s, now() + make_interval(secs => %s)) "
-                "ON CONFLICT (cache_key) DO UPDATE SET items = EXCLUDED.items, "
-                "scores = EXCLUDED.scores, expires_at = EXCLUDED.expires_at",
-                (key, ids, scores, cache_ttl),
-            )
+            _cache_list(conn, key, ids, scores, cache_ttl)
     recommendation_id = str(uuid.uuid4())
     conn.execute(
         "INSERT INTO model_predictions (prediction_id, model_name, model_version, experiment_id, "
@@ -165,6 +150,34 @@ def serve_list(
         cold_start=cold,
         cached=cached is not None,
         items=_details(catalogue, ids, scores),
+    )
+
+
+def _home_city(conn: psycopg.Connection[Any], user_id: str) -> str | None:
+    row = conn.execute(
+        "SELECT home_city FROM event_users WHERE user_id = %s", (user_id,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _cached_list(conn: psycopg.Connection[Any], key: str) -> tuple[list[str], list[float]] | None:
+    """(items, scores) of an unexpired cached list under `key`, or None."""
+    return conn.execute(
+        "SELECT items, scores FROM recommendation_cache WHERE cache_key = %s "
+        "AND expires_at > now()",
+        (key,),
+    ).fetchone()
+
+
+def _cache_list(
+    conn: psycopg.Connection[Any], key: str, ids: list[str], scores: list[float], ttl: float
+) -> None:
+    conn.execute(
+        "INSERT INTO recommendation_cache (cache_key, items, scores, expires_at) "
+        "VALUES (%s, %s, %s, now() + make_interval(secs => %s)) "
+        "ON CONFLICT (cache_key) DO UPDATE SET items = EXCLUDED.items, "
+        "scores = EXCLUDED.scores, expires_at = EXCLUDED.expires_at",
+        (key, ids, scores, ttl),
     )
 
 

@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -221,20 +222,7 @@ def _register(
     with mlflow.start_run(
         experiment_id=ensure_experiment(name, settings), run_name=f"{name}-train"
     ) as run:
-        mlflow.log_params(
-            {
-                "source": source,
-                "interactions": interactions,
-                "als_factors": settings.rec_als_factors,
-                "als_iterations": settings.rec_als_iterations,
-                "knn_neighbours": settings.rec_knn_neighbours,
-                "test_share": settings.rec_test_share,
-                "seed": settings.events_seed,
-                "served_algorithm": settings.rec_default_algorithm,
-                **{f"tuned_{k}": v for k, v in model.params.items()},
-                **{f"hybrid_weight_{k}": v for k, v in model.hybrid_weights.items()},
-            }
-        )
+        mlflow.log_params(_run_params(settings, model, source, interactions))
         mlflow.log_metrics(flat)
         info = log_events_model(model)
     version = register_logged_model(
@@ -262,6 +250,24 @@ def _register(
         champion_ndcg=champion_ndcg,
         flat_metrics=flat,
     )
+
+
+def _run_params(
+    settings: RecommenderSettings, model: EventsModel, source: str, interactions: int
+) -> dict[str, Any]:
+    """What a training run logs as its parameters: data, settings and the tuned values."""
+    return {
+        "source": source,
+        "interactions": interactions,
+        "als_factors": settings.rec_als_factors,
+        "als_iterations": settings.rec_als_iterations,
+        "knn_neighbours": settings.rec_knn_neighbours,
+        "test_share": settings.rec_test_share,
+        "seed": settings.events_seed,
+        "served_algorithm": settings.rec_default_algorithm,
+        **{f"tuned_{k}": v for k, v in model.params.items()},
+        **{f"hybrid_weight_{k}": v for k, v in model.hybrid_weights.items()},
+    }
 
 
 def _gate_decision(
