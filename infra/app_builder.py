@@ -46,26 +46,39 @@ def build_app(
     # Before any construct exists: a missing certificate or subscriber is named, not half-built.
     config.check_deployable()
     app = app or App()
-    env = Environment(account=config.account, region=config.region)
+    stacks = _add_stacks(app, config)
+    for key, value in {"project": "beacon", "environment": config.name, **config.tags}.items():
+        Tags.of(app).add(key, value)
+    if with_nag:
+        Validations.of(app).add_plugins(*nag_packs())
+    return app, stacks
+
+
+def _stack_kwargs(config: EnvironmentConfig, name: str, description: str) -> dict[str, object]:
+    """Account, region, CloudFormation name, description and protection of one stack."""
+    return {
+        "env": Environment(account=config.account, region=config.region),
+        "stack_name": f"Beacon-{config.name}-{name}",
+        "description": f"Beacon {config.name}: {description}",
+        "termination_protection": config.is_production,
+    }
+
+
+def _add_stacks(app: App, config: EnvironmentConfig) -> BeaconStacks:
+    """Every stack of the environment, each created after the stacks it reads from."""
     prefix = f"Beacon-{config.name}"
-
-    def stack_kwargs(name: str, description: str) -> dict[str, object]:
-        return {
-            "env": env,
-            "stack_name": f"{prefix}-{name}",
-            "description": f"Beacon {config.name}: {description}",
-            "termination_protection": config.is_production,
-        }
-
     network = NetworkStack(
-        app, f"{prefix}-Network", config=config, **stack_kwargs("Network", "VPC and endpoints")
+        app,
+        f"{prefix}-Network",
+        config=config,
+        **_stack_kwargs(config, "Network", "VPC and endpoints"),
     )
     data = DataStack(
         app,
         f"{prefix}-Data",
         config=config,
         network=network.network,
-        **stack_kwargs("Data", "key, buckets, PostgreSQL and its bootstrap (stateful)"),
+        **_stack_kwargs(config, "Data", "key, buckets, PostgreSQL and its bootstrap (stateful)"),
     )
     ml = MlStack(
         app,
@@ -73,7 +86,7 @@ def build_app(
         config=config,
         network=network.network,
         data=data,
-        **stack_kwargs("Ml", "images, SageMaker Processing, MLflow, MWAA"),
+        **_stack_kwargs(config, "Ml", "images, SageMaker Processing, MLflow, MWAA"),
     )
     serving = ServingStack(
         app,
@@ -82,7 +95,7 @@ def build_app(
         network=network.network,
         data=data,
         ml=ml,
-        **stack_kwargs("Serving", "API Gateway, WAF and the API on Fargate or Lambda"),
+        **_stack_kwargs(config, "Serving", "API Gateway, WAF and the API on Fargate or Lambda"),
     )
     observability = ObservabilityStack(
         app,
@@ -91,29 +104,26 @@ def build_app(
         network=network.network,
         data=data,
         serving=serving,
-        **stack_kwargs("Observability", "dashboard, alarms, notifications, budget"),
+        **_stack_kwargs(config, "Observability", "dashboard, alarms, notifications, budget"),
     )
-    # Independent of the other stacks: GitHub's deploy role only hands over to CDK's roles.
-    delivery = (
-        DeliveryStack(
-            app,
-            f"{prefix}-Delivery",
-            config=config,
-            **stack_kwargs("Delivery", "GitHub Actions OIDC deploy role"),
-        )
-        if config.delivery
-        else None
-    )
-    stacks = BeaconStacks(
+    return BeaconStacks(
         network=network,
         data=data,
         ml=ml,
         serving=serving,
         observability=observability,
-        delivery=delivery,
+        delivery=_delivery_stack(app, config),
     )
-    for key, value in {"project": "beacon", "environment": config.name, **config.tags}.items():
-        Tags.of(app).add(key, value)
-    if with_nag:
-        Validations.of(app).add_plugins(*nag_packs())
-    return app, stacks
+
+
+def _delivery_stack(app: App, config: EnvironmentConfig) -> DeliveryStack | None:
+    """GitHub's deploy role, only with a delivery configuration (`make delivery-role`)."""
+    if not config.delivery:
+        return None
+    # Independent of the other stacks: GitHub's deploy role only hands over to CDK's roles.
+    return DeliveryStack(
+        app,
+        f"Beacon-{config.name}-Delivery",
+        config=config,
+        **_stack_kwargs(config, "Delivery", "GitHub Actions OIDC deploy role"),
+    )

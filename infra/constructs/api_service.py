@@ -56,7 +56,6 @@ class ApiService(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        serving = config.serving
         vpc = network.vpc
         self.environment = serving_environment(config, db_secret_arn=db_secret.secret_arn)
         self.cluster = ecs.Cluster(
@@ -71,6 +70,34 @@ class ApiService(Construct):
         self.admin_key = self._admin_key(config, key, removal_policy)
         execution_role = self._execution_role(config, image, key)
         task_role = self._task_role(config, key, db_secret, tracking)
+        task = self._task_definition(config, image, execution_role, task_role)
+        self._add_service(config, vpc, task)
+        self.bluegreen_check: BlueGreenCheck | None = None
+        self._add_load_balancer(config, vpc, access_logs)
+        if config.serving.blue_green:
+            self.bluegreen_check = BlueGreenCheck(
+                self,
+                "BlueGreenCheck",
+                config=config,
+                network=network,
+                key=key,
+                removal_policy=removal_policy,
+                service=self.service,
+                load_balancer=self.load_balancer,
+                alb_security_group=self.alb_security_group,
+                test_port=TEST_LISTENER_PORT,
+            )
+        self._add_scaling(config)
+
+    def _task_definition(
+        self,
+        config: EnvironmentConfig,
+        image: ecr_assets.DockerImageAsset,
+        execution_role: iam.Role,
+        task_role: iam.Role,
+    ) -> ecs.FargateTaskDefinition:
+        """The Fargate task: immutable roles, the API container and its writable volumes."""
+        serving = config.serving
         # Handed to ECS as a bare ARN: with the Secret itself, ECS's automatic grant would write
         # the execution role into the data key's policy (Data stack), a cycle between stacks. The
         # execution policy grants the read instead.
@@ -89,6 +116,23 @@ class ApiService(Construct):
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
             ),
         )
+        self._add_container(task, image, admin_key_reference)
+        acknowledge(
+            task,
+            [f"{AWS_SOLUTIONS}-ECS2"],
+            "The environment holds only non-secret settings (environment name, region, bucket "
+            "URI, secret ARN); the database password is read from Secrets Manager at start and "
+            "the admin key is a container secret.",
+        )
+        return task
+
+    def _add_container(
+        self,
+        task: ecs.FargateTaskDefinition,
+        image: ecr_assets.DockerImageAsset,
+        admin_key_reference: secretsmanager.ISecret,
+    ) -> None:
+        """The uvicorn container, read-only apart from its task-scoped volumes."""
         container = task.add_container(
             "api",
             image=ecs.ContainerImage.from_docker_image_asset(image),
@@ -100,19 +144,7 @@ class ApiService(Construct):
             # The image is immutable at run time; what the app writes goes to task volumes.
             readonly_root_filesystem=True,
             user="10001:10001",
-            health_check=ecs.HealthCheck(
-                command=[
-                    "CMD",
-                    "python",
-                    "-c",
-                    "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen("
-                    f"'http://127.0.0.1:{CONTAINER_PORT}/health', timeout=4).status == 200 else 1)",
-                ],
-                interval=Duration.seconds(30),
-                timeout=Duration.seconds(5),
-                retries=3,
-                start_period=Duration.seconds(90),
-            ),
+            health_check=_container_health_check(),
         )
         for name, path in WRITABLE_PATHS.items():
             # A Fargate bind mount without a host path: task-scoped ephemeral storage.
@@ -120,13 +152,12 @@ class ApiService(Construct):
             container.add_mount_points(
                 ecs.MountPoint(container_path=path, source_volume=name, read_only=False)
             )
-        acknowledge(
-            task,
-            [f"{AWS_SOLUTIONS}-ECS2"],
-            "The environment holds only non-secret settings (environment name, region, bucket "
-            "URI, secret ARN); the database password is read from Secrets Manager at start and "
-            "the admin key is a container secret.",
-        )
+
+    def _add_service(
+        self, config: EnvironmentConfig, vpc: ec2.IVpc, task: ecs.FargateTaskDefinition
+    ) -> None:
+        """The tasks' security group and the Fargate service, with circuit-breaker rollback."""
+        serving = config.serving
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
@@ -150,22 +181,6 @@ class ApiService(Construct):
             health_check_grace_period=Duration.seconds(120),
             enable_execute_command=False,
         )
-        self.bluegreen_check: BlueGreenCheck | None = None
-        self._add_load_balancer(config, vpc, access_logs)
-        if serving.blue_green:
-            self.bluegreen_check = BlueGreenCheck(
-                self,
-                "BlueGreenCheck",
-                config=config,
-                network=network,
-                key=key,
-                removal_policy=removal_policy,
-                service=self.service,
-                load_balancer=self.load_balancer,
-                alb_security_group=self.alb_security_group,
-                test_port=TEST_LISTENER_PORT,
-            )
-        self._add_scaling(config)
 
     def _deployment(self, config: EnvironmentConfig) -> dict[str, object]:
         """Rolling by default; blue/green with a bake time and alarm rollback when configured."""
@@ -274,58 +289,10 @@ class ApiService(Construct):
     def _add_load_balancer(
         self, config: EnvironmentConfig, vpc: ec2.IVpc, access_logs: s3.IBucket
     ) -> None:
+        """The internal ALB, its listener and the target group(s) of the service."""
         serving = config.serving
-        self.alb_security_group = ec2.SecurityGroup(
-            self,
-            "AlbSecurityGroup",
-            vpc=vpc,
-            description=f"{config.prefix} internal ALB: reachable from the API Gateway VPC link",
-            allow_all_outbound=False,
-        )
-        self.load_balancer = elbv2.ApplicationLoadBalancer(
-            self,
-            "Alb",
-            vpc=vpc,
-            internet_facing=False,
-            vpc_subnets=PRIVATE,
-            security_group=self.alb_security_group,
-            drop_invalid_header_fields=True,
-            deletion_protection=config.is_production,
-            idle_timeout=Duration.seconds(60),
-        )
-        self.load_balancer.log_access_logs(access_logs, prefix=config.prefix)
-        self.alb_security_group.add_egress_rule(
-            self.security_group, ec2.Port.tcp(CONTAINER_PORT), "to the API tasks"
-        )
-        self.security_group.add_ingress_rule(
-            self.alb_security_group, ec2.Port.tcp(CONTAINER_PORT), "from the internal ALB"
-        )
-        if serving.certificate_arn:
-            # HTTPS only: no HTTP listener to redirect from, since nothing should ever use one.
-            self.listener_port = 443
-            listener = self.load_balancer.add_listener(
-                "Https",
-                port=443,
-                protocol=elbv2.ApplicationProtocol.HTTPS,
-                certificates=[elbv2.ListenerCertificate.from_arn(serving.certificate_arn)],
-                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
-                open=False,
-            )
-        else:
-            # Only reachable in dev (config.check_deployable requires a certificate elsewhere).
-            self.listener_port = 80
-            listener = self.load_balancer.add_listener(
-                "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=False
-            )
-            acknowledge(
-                self.load_balancer,
-                [
-                    *all_packs("ALBHttpToHttpsRedirection"),
-                    *all_packs("ELBv2ACMCertificateRequired"),
-                ],
-                "Dev only: staging and prod refuse to synthesize without serving.certificate_arn; "
-                "a dev ALB without one is internal and reachable only from the VPC link.",
-            )
+        self._add_alb(config, vpc, access_logs)
+        listener = self._add_listener(config)
         self.listener = listener
         acknowledge(
             self.load_balancer,
@@ -354,12 +321,69 @@ class ApiService(Construct):
                 "deletion protection.",
             )
 
+    def _add_alb(self, config: EnvironmentConfig, vpc: ec2.IVpc, access_logs: s3.IBucket) -> None:
+        """The ALB and its security group, which talks to the API tasks' port only."""
+        self.alb_security_group = ec2.SecurityGroup(
+            self,
+            "AlbSecurityGroup",
+            vpc=vpc,
+            description=f"{config.prefix} internal ALB: reachable from the API Gateway VPC link",
+            allow_all_outbound=False,
+        )
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "Alb",
+            vpc=vpc,
+            internet_facing=False,
+            vpc_subnets=PRIVATE,
+            security_group=self.alb_security_group,
+            drop_invalid_header_fields=True,
+            deletion_protection=config.is_production,
+            idle_timeout=Duration.seconds(60),
+        )
+        self.load_balancer.log_access_logs(access_logs, prefix=config.prefix)
+        self.alb_security_group.add_egress_rule(
+            self.security_group, ec2.Port.tcp(CONTAINER_PORT), "to the API tasks"
+        )
+        self.security_group.add_ingress_rule(
+            self.alb_security_group, ec2.Port.tcp(CONTAINER_PORT), "from the internal ALB"
+        )
+
+    def _add_listener(self, config: EnvironmentConfig) -> elbv2.ApplicationListener:
+        """HTTPS with the configured certificate; plain HTTP only for a dev without one."""
+        serving = config.serving
+        if serving.certificate_arn:
+            # HTTPS only: no HTTP listener to redirect from, since nothing should ever use one.
+            self.listener_port = 443
+            return self.load_balancer.add_listener(
+                "Https",
+                port=443,
+                protocol=elbv2.ApplicationProtocol.HTTPS,
+                certificates=[elbv2.ListenerCertificate.from_arn(serving.certificate_arn)],
+                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+                open=False,
+            )
+        # Only reachable in dev (config.check_deployable requires a certificate elsewhere).
+        self.listener_port = 80
+        listener = self.load_balancer.add_listener(
+            "Http", port=80, protocol=elbv2.ApplicationProtocol.HTTP, open=False
+        )
+        acknowledge(
+            self.load_balancer,
+            [
+                *all_packs("ALBHttpToHttpsRedirection"),
+                *all_packs("ELBv2ACMCertificateRequired"),
+            ],
+            "Dev only: staging and prod refuse to synthesize without serving.certificate_arn; "
+            "a dev ALB without one is internal and reachable only from the VPC link.",
+        )
+        return listener
+
     def _add_blue_green(
         self, config: EnvironmentConfig, vpc: ec2.IVpc, listener: elbv2.ApplicationListener
     ) -> None:
         """Blue and green target groups; production and test listener rules ECS moves between."""
-        serving = config.serving
-        if not serving.certificate_arn:
+        if not config.serving.certificate_arn:
             raise ValueError("blue/green needs serving.certificate_arn for its test listener")
         groups = [
             elbv2.ApplicationTargetGroup(
@@ -375,28 +399,7 @@ class ApiService(Construct):
             for name in ("Blue", "Green")
         ]
         blue, green = groups
-        not_found = elbv2.ListenerAction.fixed_response(404, content_type="text/plain")
-        listener.add_action("Default", action=not_found)
-        test_listener = self.load_balancer.add_listener(
-            "TestHttps",
-            port=TEST_LISTENER_PORT,
-            protocol=elbv2.ApplicationProtocol.HTTPS,
-            certificates=[elbv2.ListenerCertificate.from_arn(serving.certificate_arn)],
-            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
-            open=False,
-            default_action=not_found,
-        )
-        rules = {
-            name: elbv2.ApplicationListenerRule(
-                self,
-                f"{name}Rule",
-                listener=on,
-                priority=1,
-                conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
-                action=elbv2.ListenerAction.forward([blue]),
-            )
-            for name, on in (("Production", listener), ("Test", test_listener))
-        }
+        rules = self._blue_green_rules(config.serving.certificate_arn, listener, blue)
         target = self.service.load_balancer_target(
             container_name="api",
             container_port=CONTAINER_PORT,
@@ -425,6 +428,36 @@ class ApiService(Construct):
         self.target_group = blue
         self.target_groups = groups
 
+    def _blue_green_rules(
+        self,
+        certificate_arn: str,
+        listener: elbv2.ApplicationListener,
+        blue: elbv2.ApplicationTargetGroup,
+    ) -> dict[str, elbv2.ApplicationListenerRule]:
+        """The test listener and one rule per listener ("Production", "Test"), both to blue."""
+        not_found = elbv2.ListenerAction.fixed_response(404, content_type="text/plain")
+        listener.add_action("Default", action=not_found)
+        test_listener = self.load_balancer.add_listener(
+            "TestHttps",
+            port=TEST_LISTENER_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTPS,
+            certificates=[elbv2.ListenerCertificate.from_arn(certificate_arn)],
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+            open=False,
+            default_action=not_found,
+        )
+        return {
+            name: elbv2.ApplicationListenerRule(
+                self,
+                f"{name}Rule",
+                listener=on,
+                priority=1,
+                conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
+                action=elbv2.ListenerAction.forward([blue]),
+            )
+            for name, on in (("Production", listener), ("Test", test_listener))
+        }
+
     def allow_from(self, peer: ec2.ISecurityGroup, description: str) -> None:
         """Let one security group reach the ALB listener."""
         self.alb_security_group.add_ingress_rule(
@@ -452,6 +485,23 @@ class ApiService(Construct):
             scale_in_cooldown=Duration.seconds(300),
             scale_out_cooldown=Duration.seconds(60),
         )
+
+
+def _container_health_check() -> ecs.HealthCheck:
+    """The container's own check: /health answers 200 from inside the task."""
+    return ecs.HealthCheck(
+        command=[
+            "CMD",
+            "python",
+            "-c",
+            "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen("
+            f"'http://127.0.0.1:{CONTAINER_PORT}/health', timeout=4).status == 200 else 1)",
+        ],
+        interval=Duration.seconds(30),
+        timeout=Duration.seconds(5),
+        retries=3,
+        start_period=Duration.seconds(90),
+    )
 
 
 def _health_check() -> elbv2.HealthCheck:

@@ -45,19 +45,7 @@ class BlueGreenCheck(Construct):
         test_port: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        serving = config.serving
-        if not serving.backend_domain_name:
-            raise ValueError("the blue/green check needs serving.backend_domain_name to verify TLS")
-        self.environment = {
-            "BEACON_BLUEGREEN_TEST_URL": (
-                f"https://{load_balancer.load_balancer_dns_name}:{test_port}"
-            ),
-            "BEACON_BLUEGREEN_SERVER_NAME": serving.backend_domain_name,
-            "BEACON_BLUEGREEN_PATHS": json.dumps(list(serving.blue_green_check_paths)),
-            "BEACON_BLUEGREEN_TIMEOUT_S": str(REQUEST_TIMEOUT_S),
-            "BEACON_BLUEGREEN_MAX_ATTEMPTS": str(serving.blue_green_check_attempts),
-            "BEACON_BLUEGREEN_RETRY_DELAY_S": str(RETRY_DELAY_S),
-        }
+        self.environment = _check_environment(config, load_balancer, test_port)
         self.handler = ContainerFunction(
             self,
             "Handler",
@@ -83,6 +71,10 @@ class BlueGreenCheck(Construct):
         alb_security_group.add_ingress_rule(
             self.handler.security_group, port, "blue/green check Lambda to the test listener"
         )
+        self._hook_into(config, service)
+
+    def _hook_into(self, config: EnvironmentConfig, service: ecs.FargateService) -> None:
+        """Register the function as the service's lifecycle hook, invoked through its own role."""
         # ECS assumes this role to invoke the hook; it may invoke this function and no other.
         self.hook_role, self.hook_policy = service_role(
             self,
@@ -106,3 +98,20 @@ class BlueGreenCheck(Construct):
                 role=self.hook_role.without_policy_updates(),
             )
         )
+
+
+def _check_environment(
+    config: EnvironmentConfig, load_balancer: elbv2.IApplicationLoadBalancer, test_port: int
+) -> dict[str, str]:
+    """What the check calls (test listener, TLS name, paths) and how patiently."""
+    serving = config.serving
+    if not serving.backend_domain_name:
+        raise ValueError("the blue/green check needs serving.backend_domain_name to verify TLS")
+    return {
+        "BEACON_BLUEGREEN_TEST_URL": f"https://{load_balancer.load_balancer_dns_name}:{test_port}",
+        "BEACON_BLUEGREEN_SERVER_NAME": serving.backend_domain_name,
+        "BEACON_BLUEGREEN_PATHS": json.dumps(list(serving.blue_green_check_paths)),
+        "BEACON_BLUEGREEN_TIMEOUT_S": str(REQUEST_TIMEOUT_S),
+        "BEACON_BLUEGREEN_MAX_ATTEMPTS": str(serving.blue_green_check_attempts),
+        "BEACON_BLUEGREEN_RETRY_DELAY_S": str(RETRY_DELAY_S),
+    }

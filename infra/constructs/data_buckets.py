@@ -45,6 +45,19 @@ class DataBuckets(Construct):
         # Server access logs of every other bucket land here (cdk-nag accepts a log target
         # bucket without its own access logging).
         self.logs = self._bucket("Logs", lifecycle=[_expire_logs(config)], access_logs=False)
+        self._add_application_buckets(config)
+        self.alb_logs: s3.Bucket | None = None
+        if config.serving.mode == "fargate":
+            self.alb_logs = self._alb_logs_bucket(config)
+        acknowledge(
+            self,
+            all_packs("S3BucketReplicationEnabled"),
+            "Cross-region replication doubles storage cost for data that is versioned and "
+            "rebuildable from sources; DR here relies on versioning plus retained buckets.",
+        )
+
+    def _add_application_buckets(self, config: EnvironmentConfig) -> None:
+        """Data, models, reports and pipelines, each with its own lifecycle rules."""
         days = config.data_retention_days
         self.data = self._bucket(
             "Data",
@@ -93,15 +106,6 @@ class DataBuckets(Construct):
                     id="expire-old-versions", noncurrent_version_expiration=Duration.days(30)
                 ),
             ],
-        )
-        self.alb_logs: s3.Bucket | None = None
-        if config.serving.mode == "fargate":
-            self.alb_logs = self._alb_logs_bucket(config)
-        acknowledge(
-            self,
-            all_packs("S3BucketReplicationEnabled"),
-            "Cross-region replication doubles storage cost for data that is versioned and "
-            "rebuildable from sources; DR here relies on versioning plus retained buckets.",
         )
 
     def _bucket(

@@ -59,6 +59,16 @@ class GitHubDeployRole(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.subject = github_subject(config)
+        self.role = self._role(config, provider)
+        self.api_keys_arn = f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}::/apikeys/*"
+        self.client_roles_arn = (
+            f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/{config.prefix}-client-*"
+        )
+        self.policy = self._policy(config)
+        self._acknowledge_wildcards(config)
+
+    def _role(self, config: EnvironmentConfig, provider: iam.IOidcProvider) -> iam.Role:
+        """The role, assumable only by tokens for this audience and `sub` claim."""
         principal = iam.WebIdentityPrincipal(
             provider.oidc_provider_arn,
             conditions={
@@ -68,7 +78,7 @@ class GitHubDeployRole(Construct):
                 }
             },
         )
-        self.role = iam.Role(
+        return iam.Role(
             self,
             "Role",
             role_name=deploy_role_name(config),
@@ -76,11 +86,10 @@ class GitHubDeployRole(Construct):
             description=f"{config.prefix}: GitHub Actions deploys from {self.subject}",
             max_session_duration=Duration.hours(2),
         )
-        self.api_keys_arn = f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}::/apikeys/*"
-        self.client_roles_arn = (
-            f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/{config.prefix}-client-*"
-        )
-        self.policy = iam.ManagedPolicy(
+
+    def _policy(self, config: EnvironmentConfig) -> iam.ManagedPolicy:
+        """Hand over to CDK's bootstrap roles; the smoke suite's client roles and API keys."""
+        return iam.ManagedPolicy(
             self,
             "Policy",
             roles=[self.role],
@@ -109,6 +118,9 @@ class GitHubDeployRole(Construct):
                 ),
             ],
         )
+
+    def _acknowledge_wildcards(self, config: EnvironmentConfig) -> None:
+        """The policy's two wildcard resources, each limited to this environment."""
         acknowledge(
             self.policy,
             [

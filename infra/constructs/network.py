@@ -41,7 +41,31 @@ class Network(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         nat_provider = self._nat_provider(config)
-        self.vpc = ec2.Vpc(
+        self.vpc = self._vpc(config, nat_provider)
+        self.endpoint_security_group = self._endpoint_security_group(config)
+        if isinstance(nat_provider, ec2.NatInstanceProviderV2):
+            self._harden_nat_instance(config, nat_provider)
+        for name, service in (INTERFACE_ENDPOINTS if config.interface_endpoints else {}).items():
+            self.vpc.add_interface_endpoint(
+                name,
+                service=service,
+                subnets=PRIVATE,
+                private_dns_enabled=True,
+                security_groups=[self.endpoint_security_group],
+                open=False,
+            )
+        self._add_flow_logs(config, key, removal_policy)
+        self.lambda_baseline = self._lambda_baseline_policy()
+        acknowledge(
+            self.vpc,
+            all_packs("VPCNoUnrestrictedRouteToIGW"),
+            "Only the public subnets route 0.0.0.0/0 to the internet gateway, and they hold "
+            "nothing but the NAT (gateways, or dev's NAT instance, which admits only the VPC).",
+        )
+
+    def _vpc(self, config: EnvironmentConfig, nat_provider: ec2.NatProvider | None) -> ec2.Vpc:
+        """Public, private and isolated subnets per AZ, an S3 gateway endpoint, NAT per config."""
+        return ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(config.vpc_cidr),
@@ -67,36 +91,20 @@ class Network(Construct):
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
             },
         )
-        # One group for all endpoints, open on 443 to the VPC's literal CIDR only.
-        self.endpoint_security_group = ec2.SecurityGroup(
+
+    def _endpoint_security_group(self, config: EnvironmentConfig) -> ec2.SecurityGroup:
+        """One group for all interface endpoints, open on 443 to the VPC's literal CIDR only."""
+        group = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",
             vpc=self.vpc,
             description=f"{config.prefix} interface endpoints: HTTPS from inside the VPC",
             allow_all_outbound=False,
         )
-        self.endpoint_security_group.add_ingress_rule(
+        group.add_ingress_rule(
             ec2.Peer.ipv4(config.vpc_cidr), ec2.Port.tcp(443), "HTTPS from the VPC"
         )
-        if isinstance(nat_provider, ec2.NatInstanceProviderV2):
-            self._harden_nat_instance(config, nat_provider)
-        for name, service in (INTERFACE_ENDPOINTS if config.interface_endpoints else {}).items():
-            self.vpc.add_interface_endpoint(
-                name,
-                service=service,
-                subnets=PRIVATE,
-                private_dns_enabled=True,
-                security_groups=[self.endpoint_security_group],
-                open=False,
-            )
-        self._add_flow_logs(config, key, removal_policy)
-        self.lambda_baseline = self._lambda_baseline_policy()
-        acknowledge(
-            self.vpc,
-            all_packs("VPCNoUnrestrictedRouteToIGW"),
-            "Only the public subnets route 0.0.0.0/0 to the internet gateway, and they hold "
-            "nothing but the NAT (gateways, or dev's NAT instance, which admits only the VPC).",
-        )
+        return group
 
     @staticmethod
     def _nat_provider(config: EnvironmentConfig) -> ec2.NatProvider | None:

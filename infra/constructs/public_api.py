@@ -81,7 +81,6 @@ class PublicApi(Construct):
         super().__init__(scope, construct_id)
         if (service is None) == (function is None):
             raise ValueError("PublicApi needs exactly one backend: an ApiService or a function")
-        serving = config.serving
         self.access_logs = encrypted_log_group(
             self, "AccessLogs", config=config, key=key, removal_policy=removal_policy
         )
@@ -90,11 +89,23 @@ class PublicApi(Construct):
             self, "BackendCertificate", description=f"{config.prefix}: API Gateway to backend"
         )
         self.client_roles = self._client_roles(config)
+        self.api = self._rest_api(config, client_certificate)
+        self._add_routes(config, vpc, service, function)
+        self.api_keys = self._add_usage_plan(config)
+        self.web_acl = self._add_firewall(config, key, removal_policy)
+        self._acknowledge_api()
+        self.url = self.api.url_for_path("/")
+
+    def _rest_api(
+        self, config: EnvironmentConfig, client_certificate: apigateway.CfnClientCertificate
+    ) -> apigateway.RestApi:
+        """The REST API and its stage: throttled, traced, access-logged, clients-only policy."""
+        serving = config.serving
         principals = [
             client.principal_arn or self.client_roles[client.name].role_arn
             for client in serving.clients
         ]
-        self.api = apigateway.RestApi(
+        return apigateway.RestApi(
             self,
             "Api",
             rest_api_name=f"{config.prefix}-api",
@@ -128,6 +139,15 @@ class PublicApi(Construct):
                 client_certificate_id=client_certificate.attr_client_certificate_id,
             ),
         )
+
+    def _add_routes(
+        self,
+        config: EnvironmentConfig,
+        vpc: ec2.IVpc,
+        service: ApiService | None,
+        function: lambda_.IFunction | None,
+    ) -> None:
+        """One IAM-authorized, key-metered method per public route, wired to the backend."""
         validator = self.api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
@@ -143,8 +163,9 @@ class PublicApi(Construct):
                 request_parameters={f"method.request.path.{p}": True for p in params},
             )
         self._connect_private_integrations()
-        self.api_keys = self._add_usage_plan(config)
-        self.web_acl = self._add_firewall(config, key, removal_policy)
+
+    def _acknowledge_api(self) -> None:
+        """The cdk-nag findings on the API and its stage that are accepted on purpose."""
         acknowledge(
             self.api,
             [f"{AWS_SOLUTIONS}-COG4"],
@@ -166,7 +187,6 @@ class PublicApi(Construct):
             "API Gateway's account-level logging role needs this AWS-managed policy; it only lets "
             "API Gateway write its own execution and access logs.",
         )
-        self.url = self.api.url_for_path("/")
 
     def _client_roles(self, config: EnvironmentConfig) -> dict[str, iam.Role]:
         """A role per client that names no principal of its own; the account decides who assumes.
@@ -277,43 +297,7 @@ class PublicApi(Construct):
     def _add_firewall(
         self, config: EnvironmentConfig, key: kms.IKey, removal_policy: RemovalPolicy
     ) -> wafv2.CfnWebACL:
-        rate_limit = wafv2.CfnWebACL.RuleProperty(
-            name="RatePerClientIp",
-            priority=0,
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    limit=config.serving.waf_requests_per_ip_5min,
-                    aggregate_key_type="IP",
-                    evaluation_window_sec=300,
-                )
-            ),
-            visibility_config=_visibility(f"{config.prefix}-rate-per-ip"),
-        )
-        managed = [
-            wafv2.CfnWebACL.RuleProperty(
-                name=group,
-                priority=index,
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS",
-                        name=group,
-                        rule_action_overrides=[
-                            wafv2.CfnWebACL.RuleActionOverrideProperty(
-                                name=rule,
-                                action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
-                            )
-                            for rule in COUNT_ONLY_RULES
-                        ]
-                        if group == "AWSManagedRulesCommonRuleSet"
-                        else None,
-                    )
-                ),
-                visibility_config=_visibility(f"{config.prefix}-{group}"),
-            )
-            for index, group in enumerate(MANAGED_RULE_GROUPS, start=1)
-        ]
+        """The web ACL on the API stage, with its rules and its log group."""
         web_acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
@@ -321,7 +305,7 @@ class PublicApi(Construct):
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=_visibility(f"{config.prefix}-api"),
-            rules=[rate_limit, *managed],
+            rules=[_rate_limit_rule(config), *_managed_rules(config)],
         )
         # One association: every request enters through API Gateway. The ALB is internal and
         # reachable only from the VPC link, so a second ACL there would inspect (and bill) the
@@ -356,6 +340,51 @@ class PublicApi(Construct):
             ],
         )
         return web_acl
+
+
+def _rate_limit_rule(config: EnvironmentConfig) -> wafv2.CfnWebACL.RuleProperty:
+    """First rule: block a client IP over the environment's 5-minute request limit."""
+    return wafv2.CfnWebACL.RuleProperty(
+        name="RatePerClientIp",
+        priority=0,
+        action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                limit=config.serving.waf_requests_per_ip_5min,
+                aggregate_key_type="IP",
+                evaluation_window_sec=300,
+            )
+        ),
+        visibility_config=_visibility(f"{config.prefix}-rate-per-ip"),
+    )
+
+
+def _managed_rules(config: EnvironmentConfig) -> list[wafv2.CfnWebACL.RuleProperty]:
+    """AWS's managed rule groups, after the rate limit; COUNT_ONLY_RULES only count."""
+    return [
+        wafv2.CfnWebACL.RuleProperty(
+            name=group,
+            priority=index,
+            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                    vendor_name="AWS",
+                    name=group,
+                    rule_action_overrides=[
+                        wafv2.CfnWebACL.RuleActionOverrideProperty(
+                            name=rule,
+                            action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
+                        )
+                        for rule in COUNT_ONLY_RULES
+                    ]
+                    if group == "AWSManagedRulesCommonRuleSet"
+                    else None,
+                )
+            ),
+            visibility_config=_visibility(f"{config.prefix}-{group}"),
+        )
+        for index, group in enumerate(MANAGED_RULE_GROUPS, start=1)
+    ]
 
 
 def _client_policy(principals: list[str]) -> iam.PolicyDocument:

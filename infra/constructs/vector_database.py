@@ -8,6 +8,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -52,7 +53,26 @@ class VectorDatabase(Construct):
             description=f"{config.prefix} PostgreSQL: ingress only from named client groups",
             allow_all_outbound=False,
         )
-        parameters = rds.ParameterGroup(
+        identifier = f"{config.prefix}-postgres"
+        parameters = self._parameter_group(config)
+        log_groups = self._export_log_groups(config, key, log_removal_policy, identifier)
+        self.instance = self._instance(config, vpc, key, identifier, parameters)
+        for log_group in log_groups:
+            self.instance.node.add_dependency(log_group)
+        if db.stopped:
+            # Read by infra/cost.py: a stopped instance bills storage only (idle state).
+            self.instance.node.default_child.cfn_options.metadata = {"BeaconStopped": True}
+            self._keep_stopped(config, identifier)
+        self.replica = self._read_replica(config, vpc, key) if db.read_replica else None
+        assert self.instance.secret is not None
+        self.master_secret: secretsmanager.ISecret = self.instance.secret
+        self._add_app_secret_and_rotations(config, vpc, key)
+        self.proxy = self._proxy(config, vpc, key) if db.proxy else None
+        self._protect(config, key)
+
+    def _parameter_group(self, config: EnvironmentConfig) -> rds.ParameterGroup:
+        """Engine parameters: TLS only, slow-query and connection logging, HNSW build memory."""
+        return rds.ParameterGroup(
             self,
             "Parameters",
             engine=ENGINE,
@@ -63,23 +83,42 @@ class VectorDatabase(Construct):
                 "log_connections": "1",
                 "log_disconnections": "1",
                 # kB: HNSW index builds run in memory up to this size, then spill (slowly).
-                "maintenance_work_mem": str(db.maintenance_work_mem_mb * 1024),
+                "maintenance_work_mem": str(config.database.maintenance_work_mem_mb * 1024),
             },
         )
-        identifier = f"{config.prefix}-postgres"
+
+    def _export_log_groups(
+        self,
+        config: EnvironmentConfig,
+        key: kms.IKey,
+        removal_policy: RemovalPolicy,
+        identifier: str,
+    ) -> list[logs.LogGroup]:
+        """One log group per exported PostgreSQL log, under the name RDS writes to."""
         # Created here rather than by RDS so that they are KMS-encrypted and expire.
-        log_groups = [
+        return [
             encrypted_log_group(
                 self,
                 f"Logs{name.title()}",
                 config=config,
                 key=key,
-                removal_policy=log_removal_policy,
+                removal_policy=removal_policy,
                 name=f"/aws/rds/instance/{identifier}/{name}",
             )
             for name in EXPORTED_LOGS
         ]
-        self.instance = rds.DatabaseInstance(
+
+    def _instance(
+        self,
+        config: EnvironmentConfig,
+        vpc: ec2.IVpc,
+        key: kms.IKey,
+        identifier: str,
+        parameters: rds.ParameterGroup,
+    ) -> rds.DatabaseInstance:
+        """The primary: isolated subnets, KMS storage, generated master secret, IAM auth."""
+        db = config.database
+        return rds.DatabaseInstance(
             self,
             "Instance",
             instance_identifier=identifier,
@@ -117,15 +156,12 @@ class VectorDatabase(Construct):
             preferred_backup_window="03:00-04:00",
             preferred_maintenance_window="sun:04:30-sun:05:30",
         )
-        for log_group in log_groups:
-            self.instance.node.add_dependency(log_group)
-        if db.stopped:
-            # Read by infra/cost.py: a stopped instance bills storage only (idle state).
-            self.instance.node.default_child.cfn_options.metadata = {"BeaconStopped": True}
-            self._keep_stopped(config, identifier)
-        self.replica = self._read_replica(config, vpc, key) if db.read_replica else None
-        assert self.instance.secret is not None
-        self.master_secret: secretsmanager.ISecret = self.instance.secret
+
+    def _add_app_secret_and_rotations(
+        self, config: EnvironmentConfig, vpc: ec2.IVpc, key: kms.IKey
+    ) -> None:
+        """The app user's secret and the rotation schedules of both secrets."""
+        db = config.database
         app_secret = rds.DatabaseSecret(
             self,
             "AppSecret",
@@ -157,8 +193,6 @@ class VectorDatabase(Construct):
             )
             for name, secret in (("Master", self.master_secret), ("App", self.app_secret))
         ]
-        self.proxy = self._proxy(config, vpc, key) if db.proxy else None
-        self._protect(config, key)
 
     def _read_replica(
         self, config: EnvironmentConfig, vpc: ec2.IVpc, key: kms.IKey
@@ -317,38 +351,9 @@ class VectorDatabase(Construct):
         )
 
     def _protect(self, config: EnvironmentConfig, key: kms.IKey) -> None:
+        """Backups (AWS Backup outside dev) and the instance's accepted cdk-nag findings."""
         if config.is_production or config.name == "staging":
-            vault = backup.BackupVault(
-                self,
-                "BackupVault",
-                encryption_key=key,
-                removal_policy=RemovalPolicy.RETAIN,
-            )
-            plan = backup.BackupPlan(
-                self,
-                "BackupPlan",
-                backup_vault=vault,
-                backup_plan_rules=[
-                    backup.BackupPlanRule(
-                        rule_name="daily",
-                        schedule_expression=events.Schedule.cron(hour="5", minute="0"),
-                        delete_after=Duration.days(config.data_retention_days),
-                    )
-                ],
-            )
-            selection = plan.add_selection(
-                "Database",
-                resources=[backup.BackupResource.from_rds_database_instance(self.instance)],
-            )
-            acknowledge(
-                selection,
-                [
-                    f"{AWS_SOLUTIONS}-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                    "service-role/AWSBackupServiceRolePolicyForBackup]"
-                ],
-                "AWS Backup's own service-role policy is the documented, AWS-maintained set of "
-                "snapshot permissions; copying it by hand would drift as AWS Backup evolves.",
-            )
+            self._add_backup_plan(config, key)
         else:
             acknowledge(
                 self.instance,
@@ -378,4 +383,38 @@ class VectorDatabase(Construct):
             ],
             "Enhanced Monitoring requires this AWS-managed service-role policy; it only lets the "
             "RDS monitoring agent write OS metrics to CloudWatch Logs.",
+        )
+
+    def _add_backup_plan(self, config: EnvironmentConfig, key: kms.IKey) -> None:
+        """A retained vault and a daily AWS Backup plan for the instance (staging and prod)."""
+        vault = backup.BackupVault(
+            self,
+            "BackupVault",
+            encryption_key=key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        plan = backup.BackupPlan(
+            self,
+            "BackupPlan",
+            backup_vault=vault,
+            backup_plan_rules=[
+                backup.BackupPlanRule(
+                    rule_name="daily",
+                    schedule_expression=events.Schedule.cron(hour="5", minute="0"),
+                    delete_after=Duration.days(config.data_retention_days),
+                )
+            ],
+        )
+        selection = plan.add_selection(
+            "Database",
+            resources=[backup.BackupResource.from_rds_database_instance(self.instance)],
+        )
+        acknowledge(
+            selection,
+            [
+                f"{AWS_SOLUTIONS}-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "service-role/AWSBackupServiceRolePolicyForBackup]"
+            ],
+            "AWS Backup's own service-role policy is the documented, AWS-maintained set of "
+            "snapshot permissions; copying it by hand would drift as AWS Backup evolves.",
         )

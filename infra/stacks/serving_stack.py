@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
@@ -31,9 +31,31 @@ class ServingStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         removal = stateful_removal(config)
-        database = data.database
         self.service: ApiService | None = None
         self.lambda_api: LambdaApi | None = None
+        self._add_backend(config, network, data, ml, removal)
+        self.public_api = PublicApi(
+            self,
+            "PublicApi",
+            config=config,
+            vpc=network.vpc,
+            key=data.key,
+            removal_policy=removal,
+            service=self.service,
+            function=self.lambda_api.function if self.lambda_api else None,
+        )
+        self._add_outputs()
+
+    def _add_backend(
+        self,
+        config: EnvironmentConfig,
+        network: Network,
+        data: DataStack,
+        ml: MlStack,
+        removal: RemovalPolicy,
+    ) -> None:
+        """The API on Fargate (self.service) or on Lambda (self.lambda_api), let into the DB."""
+        database = data.database
         if config.serving.mode == "fargate":
             assert data.buckets.alb_logs is not None
             self.service = ApiService(
@@ -61,16 +83,9 @@ class ServingStack(Stack):
                 removal_policy=removal,
             )
             database.allow_from(self.lambda_api.security_group, "API Lambda")
-        self.public_api = PublicApi(
-            self,
-            "PublicApi",
-            config=config,
-            vpc=network.vpc,
-            key=data.key,
-            removal_policy=removal,
-            service=self.service,
-            function=self.lambda_api.function if self.lambda_api else None,
-        )
+
+    def _add_outputs(self) -> None:
+        """The URL, key ids, client roles and admin secret that operators and smoke tests read."""
         CfnOutput(self, "ApiUrl", value=self.public_api.url)
         first_key = next(iter(self.public_api.api_keys.values()))
         # The first client's key under the name the deploy workflow's smoke suite reads.
