@@ -16,6 +16,12 @@ from services.core.heartbeat import EMBED_REFRESH, record_success
 from services.core.storage import Storage, parse_uri
 from services.embeddings.documents import kind_of_file, registered_kinds
 from services.embeddings.encoder import get_encoder
+from services.embeddings.local_shards import (
+    spawn_shards,
+    stop_shards,
+    threads_per_worker,
+    wait_for_shards,
+)
 from services.embeddings.progress import RefreshProgress
 from services.embeddings.refresh import refresh_embeddings
 from services.embeddings.settings import EmbeddingSettings
@@ -29,6 +35,11 @@ SOURCE_HELP = (
     "A postings or resumes file (CSV/JSONL, optionally .gz), a folder of them, or an s3:// URI "
     "of either. Its kind comes from the file name (containing 'posting' or 'resume'). Each "
     "file is the full set of its kind: documents missing from it are deleted."
+)
+WORKERS_HELP = (
+    "Run this refresh as N shard processes on this machine, each with cores/N encoder threads: "
+    "int8 encodes one text per call, so N one-thread shards outrun one N-thread process. Not "
+    "with --shard."
 )
 SHARD_HELP = (
     "Embed one shard of the pending documents: I/N (0-based, a stable hash of the id), or "
@@ -65,8 +76,8 @@ def prepare_command() -> None:
     )
 
 
-# long-function: half of it is typer options; the body is 35 lines of argument checks and one
-# call per step (load, refresh, report).
+# long-function: most of it is typer options; the body is 44 lines of argument checks and one
+# call per step (load, refresh with its local shards, report).
 @app.command("refresh")
 @cli_job
 def refresh_command(
@@ -91,21 +102,27 @@ def refresh_command(
         ),
     ] = False,
     shard: Annotated[str | None, typer.Option(help=SHARD_HELP, show_default=False)] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help=WORKERS_HELP)] = 1,
 ) -> None:
     """Embed new and changed documents; unchanged ones are skipped by content hash.
 
     Safe to rerun and to kill: every batch commits on its own, and a rerun picks up what is left.
     """
     from services.core.locks import serial_lock
-    from services.core.shards import WHOLE, parse_shard
+    from services.core.shards import WHOLE, Shard, parse_shard
 
-    part = parse_shard(shard) if shard else WHOLE
+    if workers > 1 and shard:
+        raise InputError("--workers splits a whole refresh into shards; drop --shard, or --workers")
+    part = Shard(0, workers) if workers > 1 else parse_shard(shard) if shard else WHOLE
     known = sorted(registered_kinds())
     unknown = [k for k in kind or [] if k not in known]
     if unknown:
         # Kinds are registered by the workloads at start, so typer cannot list them as choices.
         raise InputError(f"--kind {unknown[0]!r} is not a document kind; choose from {known}")
     settings = EmbeddingSettings()
+    threads = threads_per_worker(settings.encode_threads, workers)
+    if workers > 1:
+        settings = settings.model_copy(update={"embedding_threads": threads})
     setup(settings)
     with Database.from_settings(settings) as db:
         # Every shard loads the same files, one after another: the load is idempotent (rows
@@ -113,16 +130,20 @@ def refresh_command(
         with serial_lock(db.url, "embeddings-load"):
             for uri in source or []:
                 _load_source(db, settings, uri, replace=not upsert_only, missing_ok=missing_ok)
-        encoder = get_encoder(settings)
-        stats = refresh_embeddings(
-            db,
-            encoder,
-            settings,
-            kinds=kind or None,
-            progress=RefreshProgress(),
-            shard=part,
-        )
-        stats_dict = stats.as_dict() | {"shard": str(part)}
+        others = spawn_shards(workers, kind, threads) if workers > 1 else []
+        try:
+            stats = refresh_embeddings(
+                db,
+                get_encoder(settings),
+                settings,
+                kinds=kind or None,
+                progress=RefreshProgress(),
+                shard=part,
+            )
+            shards = [stats.as_dict() | {"shard": str(part)}, *wait_for_shards(others)]
+        finally:
+            stop_shards(others)
+    stats_dict = shards[0] if workers == 1 else _combined(shards)
     # Freshness alerts and the ops page read this marker (age of the last successful refresh).
     record_success(
         settings.resolved_storage_uri,
@@ -131,6 +152,16 @@ def refresh_command(
         details=stats_dict,
     )
     typer.echo(json.dumps(stats_dict, indent=2))
+
+
+def _combined(shards: list[dict]) -> dict:
+    """One summary of a refresh run as several local shards: totals, then each shard's own."""
+    return {
+        "workers": len(shards),
+        "embedded": sum(s["embedded"] for s in shards),
+        "wall_seconds": max(s["wall_seconds"] for s in shards),
+        "shards": shards,
+    }
 
 
 def _load_source(

@@ -104,16 +104,55 @@ def test_locks_let_disjoint_shards_run_and_refuse_overlaps(database_url) -> None
         pass
 
 
-def test_bad_shard_option_is_one_line_exit_2(database_url, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [(["--shard", "3/2"], "--shard"), (["--workers", "2", "--shard", "0/2"], "--workers")],
+    ids=["shard-out-of-range", "workers-with-shard"],
+)
+def test_bad_shard_option_is_one_line_exit_2(
+    database_url, tmp_path: Path, args: list[str], named: str
+) -> None:
     done = subprocess.run(
-        _beacon("embed", "refresh", "--shard", "3/2"),
+        _beacon("embed", "refresh", *args),
         env=_cli_env(database_url, tmp_path),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 2, done.stderr[-2000:]
-    assert "--shard" in done.stderr and "Traceback" not in done.stderr
+    assert named in done.stderr and "Traceback" not in done.stderr
+
+
+def test_workers_run_one_refresh_as_local_shards_that_equal_one_run(
+    pg_admin_url, database_url, tmp_path: Path, encoder, embedding_settings
+) -> None:
+    from services.core.database import Database
+    from tests.helpers import drop_database, fresh_database
+
+    corpus = generate_corpus(n_postings=24, n_resumes=4, seed=35)
+    single_url = fresh_database(pg_admin_url)
+    try:
+        for url in (database_url, single_url):
+            with psycopg.connect(url) as conn:
+                upsert_postings(conn, corpus.postings)
+                upsert_resumes(conn, corpus.resumes)
+        done = subprocess.run(
+            _beacon("embed", "refresh", "--workers", "2"),
+            env=_cli_env(database_url, tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        stats = json.loads(done.stdout[done.stdout.index("{") :])
+        assert stats["workers"] == 2
+        assert [s["shard"] for s in stats["shards"]] == ["0/2", "1/2"]
+        assert stats["embedded"] == 28 and all(s["embedded"] > 0 for s in stats["shards"])
+        with Database(single_url) as single_db:
+            refresh_embeddings(single_db, encoder, embedding_settings)
+        _assert_same_state(_snapshot(database_url), _snapshot(single_url))
+    finally:
+        drop_database(pg_admin_url, single_url.rsplit("/", 1)[1].split("?")[0])
 
 
 def _embedded_in(url: str, ids: set[str]) -> int:

@@ -1,0 +1,70 @@
+"""`embed refresh --workers N`: one refresh run as N shard processes on this machine.
+
+int8 ONNX encodes one text per call, and a second intra-op thread adds little to one short
+text; N one-thread shard processes use N cores far better (docs/capacity.md: two one-thread
+shards 1.83x one one-thread process, against 1.14x for one process on two threads).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from services.core.errors import BeaconError
+from services.core.shards import Shard
+
+
+def threads_per_worker(cores: int, workers: int) -> int:
+    """Encoder threads of each of `workers` processes sharing `cores`."""
+    return max(1, cores // workers)
+
+
+def spawn_shards(workers: int, kinds: list[str] | None, threads: int) -> list[subprocess.Popen]:
+    """Start shards 1..workers-1 as `beacon embed refresh --shard I/N`; the caller runs shard 0.
+
+    Sources are loaded by the caller before this, so the shards only embed.
+    """
+    command = [sys.executable, "-m", "services.cli", "embed", "refresh"]
+    for kind in kinds or []:
+        command += ["--kind", kind]
+    env = os.environ | {"BEACON_EMBEDDING_THREADS": str(threads)}
+    return [
+        # The project's own CLI, no shell; progress lines go to this process's stderr.
+        subprocess.Popen(
+            [*command, "--shard", str(Shard(index, workers))],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for index in range(1, workers)
+    ]
+
+
+def wait_for_shards(procs: list[subprocess.Popen]) -> list[dict[str, Any]]:
+    """Each shard's stats once all have ended; a failed shard fails the run, naming it."""
+    outputs = [proc.communicate()[0] for proc in procs]
+    failed = [
+        f"shard {index}/{len(procs) + 1} (exit {proc.returncode})"
+        for index, proc in enumerate(procs, start=1)
+        if proc.returncode
+    ]
+    if failed:
+        raise BeaconError(
+            f"{', '.join(failed)} failed; rerun the same command to finish what they left"
+        )
+    return [json.loads(out[out.index("{") :]) for out in outputs]
+
+
+def stop_shards(procs: list[subprocess.Popen]) -> None:
+    """Terminate shards still running (the parent was interrupted); their batches are kept."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
