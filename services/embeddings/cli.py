@@ -17,6 +17,7 @@ from services.core.storage import Storage, parse_uri
 from services.embeddings.documents import kind_of_file, registered_kinds
 from services.embeddings.encoder import get_encoder
 from services.embeddings.local_shards import (
+    local_shards,
     spawn_shards,
     stop_shards,
     threads_per_worker,
@@ -38,8 +39,9 @@ SOURCE_HELP = (
 )
 WORKERS_HELP = (
     "Run this refresh as N shard processes on this machine, each with cores/N encoder threads: "
-    "int8 encodes one text per call, so N one-thread shards outrun one N-thread process. Not "
-    "with --shard."
+    "int8 encodes one text per call, so N one-thread shards outrun one N-thread process. With "
+    "--shard I/M (or auto), this machine's share is split the same way: shards I*N..I*N+N-1 "
+    "of M*N."
 )
 SHARD_HELP = (
     "Embed one shard of the pending documents: I/N (0-based, a stable hash of the id), or "
@@ -109,11 +111,10 @@ def refresh_command(
     Safe to rerun and to kill: every batch commits on its own, and a rerun picks up what is left.
     """
     from services.core.locks import serial_lock
-    from services.core.shards import WHOLE, Shard, parse_shard
+    from services.core.shards import WHOLE, parse_shard
 
-    if workers > 1 and shard:
-        raise InputError("--workers splits a whole refresh into shards; drop --shard, or --workers")
-    part = Shard(0, workers) if workers > 1 else parse_shard(shard) if shard else WHOLE
+    parts = local_shards(parse_shard(shard) if shard else WHOLE, workers)
+    part = parts[0]
     known = sorted(registered_kinds())
     unknown = [k for k in kind or [] if k not in known]
     if unknown:
@@ -130,7 +131,7 @@ def refresh_command(
         with serial_lock(db.url, "embeddings-load"):
             for uri in source or []:
                 _load_source(db, settings, uri, replace=not upsert_only, missing_ok=missing_ok)
-        others = spawn_shards(workers, kind, threads) if workers > 1 else []
+        others = spawn_shards(parts[1:], kind, threads)
         try:
             stats = refresh_embeddings(
                 db,
@@ -140,7 +141,7 @@ def refresh_command(
                 progress=RefreshProgress(),
                 shard=part,
             )
-            shards = [stats.as_dict() | {"shard": str(part)}, *wait_for_shards(others)]
+            shards = [stats.as_dict() | {"shard": str(part)}, *wait_for_shards(others, parts[1:])]
         finally:
             stop_shards(others)
     stats_dict = shards[0] if workers == 1 else _combined(shards)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from typing import Any
 
-from services.core.errors import BeaconError
+from services.core.errors import BeaconError, InputError
 from services.core.shards import Shard
 
 
@@ -22,8 +22,22 @@ def threads_per_worker(cores: int, workers: int) -> int:
     return max(1, cores // workers)
 
 
-def spawn_shards(workers: int, kinds: list[str] | None, threads: int) -> list[subprocess.Popen]:
-    """Start shards 1..workers-1 as `beacon embed refresh --shard I/N`; the caller runs shard 0.
+def local_shards(base: Shard, workers: int) -> list[Shard]:
+    """The `workers` shards this machine runs for its part `base` of the refresh.
+
+    Every machine of an N-way layout splits its part the same way, so together the N x workers
+    shards form one layout: disjoint, and covering every document once.
+    """
+    try:
+        return [Shard(base.index * workers + j, base.count * workers) for j in range(workers)]
+    except InputError as exc:
+        raise InputError(f"--shard {base} with --workers {workers}: {exc}") from None
+
+
+def spawn_shards(
+    shards: list[Shard], kinds: list[str] | None, threads: int
+) -> list[subprocess.Popen]:
+    """Start `beacon embed refresh --shard S` for each of `shards`; the caller runs its own.
 
     Sources are loaded by the caller before this, so the shards only embed.
     """
@@ -34,21 +48,18 @@ def spawn_shards(workers: int, kinds: list[str] | None, threads: int) -> list[su
     return [
         # The project's own CLI, no shell; progress lines go to this process's stderr.
         subprocess.Popen(
-            [*command, "--shard", str(Shard(index, workers))],
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
+            [*command, "--shard", str(shard)], env=env, stdout=subprocess.PIPE, text=True
         )
-        for index in range(1, workers)
+        for shard in shards
     ]
 
 
-def wait_for_shards(procs: list[subprocess.Popen]) -> list[dict[str, Any]]:
+def wait_for_shards(procs: list[subprocess.Popen], shards: list[Shard]) -> list[dict[str, Any]]:
     """Each shard's stats once all have ended; a failed shard fails the run, naming it."""
     outputs = [proc.communicate()[0] for proc in procs]
     failed = [
-        f"shard {index}/{len(procs) + 1} (exit {proc.returncode})"
-        for index, proc in enumerate(procs, start=1)
+        f"shard {shard} (exit {proc.returncode})"
+        for shard, proc in zip(shards, procs, strict=True)
         if proc.returncode
     ]
     if failed:

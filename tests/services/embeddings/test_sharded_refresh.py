@@ -14,6 +14,7 @@ import pytest
 from services.core.errors import InputError, JobAlreadyRunning
 from services.core.shards import (
     BUCKETS,
+    WHOLE,
     Shard,
     parse_shard,
     processing_shard,
@@ -21,6 +22,7 @@ from services.core.shards import (
     shard_lock,
     shard_of,
 )
+from services.embeddings.local_shards import local_shards
 from services.embeddings.refresh import LOCK_NAME, refresh_embeddings
 from services.jobs.store import upsert_postings, upsert_resumes
 from services.jobs.synthetic import generate_corpus
@@ -106,8 +108,8 @@ def test_locks_let_disjoint_shards_run_and_refuse_overlaps(database_url) -> None
 
 @pytest.mark.parametrize(
     ("args", "named"),
-    [(["--shard", "3/2"], "--shard"), (["--workers", "2", "--shard", "0/2"], "--workers")],
-    ids=["shard-out-of-range", "workers-with-shard"],
+    [(["--shard", "3/2"], "--shard"), (["--workers", "2", "--shard", "0/200"], "--workers")],
+    ids=["shard-out-of-range", "workers-past-the-bucket-count"],
 )
 def test_bad_shard_option_is_one_line_exit_2(
     database_url, tmp_path: Path, args: list[str], named: str
@@ -121,6 +123,21 @@ def test_bad_shard_option_is_one_line_exit_2(
     )
     assert done.returncode == 2, done.stderr[-2000:]
     assert named in done.stderr and "Traceback" not in done.stderr
+
+
+def test_local_shards_of_every_machine_form_one_layout() -> None:
+    """N machines x W local workers: N*W disjoint shards that cover every bucket once."""
+    assert local_shards(WHOLE, 1) == [WHOLE]
+    assert local_shards(Shard(1, 2), 2) == [Shard(2, 4), Shard(3, 4)]
+    for machines, workers in ((1, 2), (3, 2), (4, 3)):
+        parts = [
+            s for index in range(machines) for s in local_shards(Shard(index, machines), workers)
+        ]
+        assert len({(s.index, s.count) for s in parts}) == machines * workers
+        owned = sorted(b for s in parts for b in s.buckets)
+        assert owned == list(range(BUCKETS)), (machines, workers)
+    with pytest.raises(InputError, match="--workers 2"):
+        local_shards(Shard(0, 200), 2)
 
 
 def test_workers_run_one_refresh_as_local_shards_that_equal_one_run(
