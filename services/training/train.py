@@ -277,7 +277,7 @@ def _search_families(
     plan: SearchPlan,
     outcome: TrainingOutcome,
     splits: ReadmissionSplits,
-    runs: tuple[str, str | None],
+    runs: tuple[str, str],
     fingerprint: str,
 ) -> FamilyResult:
     """Search, refit and log every family under the run's parent MLflow run; return the best.
@@ -289,9 +289,11 @@ def _search_families(
 
     settings, run_id = plan.settings, plan.run_id
     experiment_id, parent = runs  # the parent run exists: the data gate opened it
-    prepared = _Prepared.of(splits, outcome.dropped_columns)
     shared = plan.worker is not None and not plan.worker.whole
-    storage = optuna_storage(plan.database_url, heartbeat=shared)
+    # Built only when a family still needs training: a later pipeline stage that reuses every
+    # recorded family neither refits the preprocessor nor opens the Optuna storage.
+    prepared: _Prepared | None = None
+    storage: Any = None
     try:
         with mlflow.start_run(run_id=parent, experiment_id=experiment_id) as parent_run:
             for name in plan.families:
@@ -299,6 +301,9 @@ def _search_families(
                 existing = find_run(experiment_id, run_id, kind="family", family=family.name)
                 result = recorded_family(existing, fingerprint, plan.trials)
                 if result is None:
+                    if prepared is None:
+                        prepared = _Prepared.of(splits, outcome.dropped_columns)
+                        storage = optuna_storage(plan.database_url, heartbeat=shared)
                     run = _FamilyRun(
                         experiment_id, parent_run.info.run_id, existing, storage, shared,
                         settings.train_threads or family_threads(family), fingerprint,
@@ -316,7 +321,8 @@ def _search_families(
             mlflow.set_tags({"beacon.best_family": best.family})
             mlflow.log_metrics({"best_val_roc_auc": best.valid["roc_auc"]})
     finally:
-        storage.engine.dispose()  # no idle connections left on the database after the job
+        if storage is not None:
+            storage.engine.dispose()  # no idle connections left on the database after the job
     return best
 
 

@@ -134,6 +134,23 @@ def test_second_refresh_is_refused_while_one_runs(db, encoder, embedding_setting
     refresh_embeddings(db, encoder, embedding_settings)
 
 
+def _load_into(corpus, *urls: str) -> None:
+    """The same corpus into each database (a run's and its clean twin's)."""
+    for url in urls:
+        with psycopg.connect(url) as conn:
+            upsert_postings(conn, corpus.postings)
+            upsert_resumes(conn, corpus.resumes)
+
+
+def _assert_equals_one_run(url: str, twin_url: str, encoder, settings) -> None:
+    """`url`, after an interrupted or sharded run, holds what one plain refresh of its twin does."""
+    from services.core.database import Database
+
+    with Database(twin_url) as twin:
+        refresh_embeddings(twin, encoder, settings)
+    _assert_same_state(_snapshot(url), _snapshot(twin_url))
+
+
 def _cli_env(url: str, home) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEACON_")}
     env.update(
@@ -154,14 +171,9 @@ def _beacon(*args: str) -> list[str]:
 def test_killed_refresh_reruns_to_the_clean_state(
     database_url, second_database_url, tmp_path, encoder, embedding_settings
 ) -> None:
-    from services.core.database import Database
-
-    corpus = generate_corpus(n_postings=60, n_resumes=6, seed=21)
-    clean_url = second_database_url
-    for url in (database_url, clean_url):
-        with psycopg.connect(url) as conn:
-            upsert_postings(conn, corpus.postings)
-            upsert_resumes(conn, corpus.resumes)
+    _load_into(
+        generate_corpus(n_postings=60, n_resumes=6, seed=21), database_url, second_database_url
+    )
 
     proc = subprocess.Popen(
         _beacon("embed", "refresh"),
@@ -191,6 +203,4 @@ def test_killed_refresh_reruns_to_the_clean_state(
     )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert '"embedded"' in rerun.stdout and "[postings]" in rerun.stderr, "summary and progress"
-    with Database(clean_url) as clean_db:
-        refresh_embeddings(clean_db, encoder, embedding_settings)
-    _assert_same_state(_snapshot(database_url), _snapshot(clean_url))
+    _assert_equals_one_run(database_url, second_database_url, encoder, embedding_settings)

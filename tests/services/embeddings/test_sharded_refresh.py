@@ -23,14 +23,13 @@ from services.core.shards import (
     shard_of,
 )
 from services.embeddings.local_shards import local_shards
-from services.embeddings.refresh import LOCK_NAME, refresh_embeddings
-from services.jobs.store import upsert_postings, upsert_resumes
+from services.embeddings.refresh import LOCK_NAME
 from services.jobs.synthetic import generate_corpus
 from tests.services.embeddings.test_refresh import (
-    _assert_same_state,
+    _assert_equals_one_run,
     _beacon,
     _cli_env,
-    _snapshot,
+    _load_into,
 )
 
 
@@ -141,35 +140,24 @@ def test_local_shards_of_every_machine_form_one_layout() -> None:
 
 
 def test_workers_run_one_refresh_as_local_shards_that_equal_one_run(
-    pg_admin_url, database_url, tmp_path: Path, encoder, embedding_settings
+    database_url, second_database_url, tmp_path: Path, encoder, embedding_settings
 ) -> None:
-    from services.core.database import Database
-    from tests.helpers import drop_database, fresh_database
-
-    corpus = generate_corpus(n_postings=24, n_resumes=4, seed=35)
-    single_url = fresh_database(pg_admin_url)
-    try:
-        for url in (database_url, single_url):
-            with psycopg.connect(url) as conn:
-                upsert_postings(conn, corpus.postings)
-                upsert_resumes(conn, corpus.resumes)
-        done = subprocess.run(
-            _beacon("embed", "refresh", "--workers", "2"),
-            env=_cli_env(database_url, tmp_path),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        stats = json.loads(done.stdout[done.stdout.index("{") :])
-        assert stats["workers"] == 2
-        assert [s["shard"] for s in stats["shards"]] == ["0/2", "1/2"]
-        assert stats["embedded"] == 28 and all(s["embedded"] > 0 for s in stats["shards"])
-        with Database(single_url) as single_db:
-            refresh_embeddings(single_db, encoder, embedding_settings)
-        _assert_same_state(_snapshot(database_url), _snapshot(single_url))
-    finally:
-        drop_database(pg_admin_url, single_url.rsplit("/", 1)[1].split("?")[0])
+    _load_into(
+        generate_corpus(n_postings=24, n_resumes=4, seed=35), database_url, second_database_url
+    )
+    done = subprocess.run(
+        _beacon("embed", "refresh", "--workers", "2"),
+        env=_cli_env(database_url, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    stats = json.loads(done.stdout[done.stdout.index("{") :])
+    assert stats["workers"] == 2
+    assert [s["shard"] for s in stats["shards"]] == ["0/2", "1/2"]
+    assert stats["embedded"] == 28 and all(s["embedded"] > 0 for s in stats["shards"])
+    _assert_equals_one_run(database_url, second_database_url, encoder, embedding_settings)
 
 
 def _embedded_in(url: str, ids: set[str]) -> int:
@@ -179,69 +167,57 @@ def _embedded_in(url: str, ids: set[str]) -> int:
 
 
 def test_three_concurrent_shards_one_killed_and_rerun_equal_one_run(
-    pg_admin_url, database_url, tmp_path: Path, encoder, embedding_settings
+    database_url, second_database_url, tmp_path: Path, encoder, embedding_settings
 ) -> None:
-    from services.core.database import Database
-    from tests.helpers import drop_database, fresh_database
-
     corpus = generate_corpus(n_postings=45, n_resumes=6, seed=33)
-    single_url = fresh_database(pg_admin_url)
-    try:
-        for url in (database_url, single_url):
-            with psycopg.connect(url) as conn:
-                upsert_postings(conn, corpus.postings)
-                upsert_resumes(conn, corpus.resumes)
-        victim = {p.job_id for p in corpus.postings if shard_of(p.job_id, 3) == 1}
-        assert len(victim) >= 8, "shard 1 needs a few batches for the kill to land mid-run"
+    _load_into(corpus, database_url, second_database_url)
+    victim = {p.job_id for p in corpus.postings if shard_of(p.job_id, 3) == 1}
+    assert len(victim) >= 8, "shard 1 needs a few batches for the kill to land mid-run"
 
-        env = _cli_env(database_url, tmp_path) | {"BEACON_REFRESH_BATCH_DOCS": "2"}
-        procs = [
-            subprocess.Popen(
-                _beacon("embed", "refresh", "--shard", f"{i}/3"),
-                env=env,
-                stdout=subprocess.PIPE if i != 1 else subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                text=True,
-            )
-            for i in range(3)
-        ]
-        try:
-            deadline = time.monotonic() + 240
-            done = 0
-            while time.monotonic() < deadline and procs[1].poll() is None:
-                done = _embedded_in(database_url, victim)
-                if done >= 2:
-                    break
-                time.sleep(0.05)
-            assert 0 < done < len(victim), f"kill must land mid-run ({done}/{len(victim)})"
-            procs[1].send_signal(signal.SIGKILL)
-            procs[1].wait(timeout=30)
-            outputs = {i: procs[i].communicate(timeout=300)[0] for i in (0, 2)}
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait(timeout=30)
-        assert [procs[i].returncode for i in (0, 2)] == [0, 0], outputs
-        assert _embedded_in(database_url, victim) < len(victim), "the killed shard left work"
-
-        rerun = subprocess.run(
-            _beacon("embed", "refresh", "--shard", "1/3"),
+    env = _cli_env(database_url, tmp_path) | {"BEACON_REFRESH_BATCH_DOCS": "2"}
+    procs = [
+        subprocess.Popen(
+            _beacon("embed", "refresh", "--shard", f"{i}/3"),
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE if i != 1 else subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             text=True,
-            timeout=300,
         )
-        assert rerun.returncode == 0, rerun.stderr[-2000:]
-        outputs[1] = rerun.stdout
-        stats = {i: json.loads(out[out.index("{") :]) for i, out in outputs.items()}
-        # Each shard counted only its own share, and the shares add up to the whole corpus.
-        assert sum(s["kinds"]["postings"]["total"] for s in stats.values()) == 45
-        assert sum(s["kinds"]["resumes"]["total"] for s in stats.values()) == 6
-        assert stats[1]["shard"] == "1/3" and 0 < stats[1]["embedded"] < len(victim) + 6
-
-        with Database(single_url) as single_db:
-            refresh_embeddings(single_db, encoder, embedding_settings)
-        _assert_same_state(_snapshot(database_url), _snapshot(single_url))
+        for i in range(3)
+    ]
+    try:
+        deadline = time.monotonic() + 240
+        done = 0
+        while time.monotonic() < deadline and procs[1].poll() is None:
+            done = _embedded_in(database_url, victim)
+            if done >= 2:
+                break
+            time.sleep(0.05)
+        assert 0 < done < len(victim), f"kill must land mid-run ({done}/{len(victim)})"
+        procs[1].send_signal(signal.SIGKILL)
+        procs[1].wait(timeout=30)
+        outputs = {i: procs[i].communicate(timeout=300)[0] for i in (0, 2)}
     finally:
-        drop_database(pg_admin_url, single_url.rsplit("/", 1)[1].split("?")[0])
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+    assert [procs[i].returncode for i in (0, 2)] == [0, 0], outputs
+    assert _embedded_in(database_url, victim) < len(victim), "the killed shard left work"
+
+    rerun = subprocess.run(
+        _beacon("embed", "refresh", "--shard", "1/3"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    outputs[1] = rerun.stdout
+    stats = {i: json.loads(out[out.index("{") :]) for i, out in outputs.items()}
+    # Each shard counted only its own share, and the shares add up to the whole corpus.
+    assert sum(s["kinds"]["postings"]["total"] for s in stats.values()) == 45
+    assert sum(s["kinds"]["resumes"]["total"] for s in stats.values()) == 6
+    assert stats[1]["shard"] == "1/3" and 0 < stats[1]["embedded"] < len(victim) + 6
+
+    _assert_equals_one_run(database_url, second_database_url, encoder, embedding_settings)
