@@ -24,7 +24,7 @@ from services.embeddings.local_shards import (
     wait_for_shards,
 )
 from services.embeddings.progress import RefreshProgress
-from services.embeddings.refresh import refresh_embeddings
+from services.embeddings.refresh import pending_documents, refresh_embeddings
 from services.embeddings.settings import EmbeddingSettings
 
 app = typer.Typer(help="Embeddings: refresh document vectors in pgvector.", no_args_is_help=True)
@@ -133,9 +133,10 @@ def refresh_command(
                 _load_source(db, settings, uri, replace=not upsert_only, missing_ok=missing_ok)
         others = spawn_shards(parts[1:], kind, threads)
         try:
+            encoder = get_encoder(settings)
             stats = refresh_embeddings(
                 db,
-                get_encoder(settings),
+                encoder,
                 settings,
                 kinds=kind or None,
                 progress=RefreshProgress(),
@@ -144,14 +145,24 @@ def refresh_command(
             shards = [stats.as_dict() | {"shard": str(part)}, *wait_for_shards(others, parts[1:])]
         finally:
             stop_shards(others)
-    stats_dict = shards[0] if workers == 1 else _combined(shards)
-    # Freshness alerts and the ops page read this marker (age of the last successful refresh).
-    record_success(
-        settings.resolved_storage_uri,
-        EMBED_REFRESH,
-        Storage(settings.aws_region),
-        details=stats_dict,
-    )
+        stats_dict = shards[0] if workers == 1 else _combined(shards)
+        # Freshness alerts and the ops page read this marker (age of the last successful
+        # refresh). A shard that ends while others still work must not mark the refresh fresh:
+        # whichever ends last finds nothing pending, in any shard, and records it.
+        left = pending_documents(db, encoder.identity, kind or None)
+    if left:
+        typer.echo(
+            f"shard {part} done; {left} documents still pending (other shards, or added since): "
+            "the success marker is left to the run that finishes them",
+            err=True,
+        )
+    else:
+        record_success(
+            settings.resolved_storage_uri,
+            EMBED_REFRESH,
+            Storage(settings.aws_region),
+            details=stats_dict,
+        )
     typer.echo(json.dumps(stats_dict, indent=2))
 
 

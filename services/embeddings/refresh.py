@@ -198,6 +198,17 @@ def _wait(future: Future[int], stats: RefreshStats) -> int:
     return written
 
 
+def pending_documents(db: Database, identity: str, kinds: Iterable[str] | None = None) -> int:
+    """How many documents of `kinds` (default: all) still need a vector, in every shard."""
+    known = registered_kinds()
+    total = 0
+    with db.connection() as conn:
+        for name in known if kinds is None else kinds:
+            stale = sql.SQL("SELECT count(*) FROM ({}) AS stale").format(_stale_query(known[name]))
+            total += conn.execute(stale, (identity,)).fetchone()[0]
+    return total
+
+
 def pending_sample(
     db: Database, identity: str, settings: EmbeddingSettings, *, per_kind: int = 8
 ) -> dict[str, tuple[int, list[list[str]]]]:

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from services.core.errors import InputError, JobAlreadyRunning
+from services.core.heartbeat import EMBED_REFRESH, last_success
 from services.core.shards import (
     BUCKETS,
     WHOLE,
@@ -22,6 +23,7 @@ from services.core.shards import (
     shard_lock,
     shard_of,
 )
+from services.core.storage import Storage
 from services.embeddings.local_shards import local_shards
 from services.embeddings.refresh import LOCK_NAME
 from services.jobs.synthetic import generate_corpus
@@ -160,6 +162,11 @@ def test_workers_run_one_refresh_as_local_shards_that_equal_one_run(
     _assert_equals_one_run(database_url, second_database_url, encoder, embedding_settings)
 
 
+def _refresh_marked(home: Path) -> float | None:
+    # The CLI's BEACON_HOME is `home`, and storage defaults to its storage/ folder.
+    return last_success(str(home.resolve() / "storage"), EMBED_REFRESH, Storage())
+
+
 def _embedded_in(url: str, ids: set[str]) -> int:
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT job_id FROM job_postings WHERE embedding IS NOT NULL")
@@ -204,6 +211,8 @@ def test_three_concurrent_shards_one_killed_and_rerun_equal_one_run(
                 proc.wait(timeout=30)
     assert [procs[i].returncode for i in (0, 2)] == [0, 0], outputs
     assert _embedded_in(database_url, victim) < len(victim), "the killed shard left work"
+    # Shards 0 and 2 finished, but the refresh did not: it must not be marked fresh yet.
+    assert _refresh_marked(tmp_path) is None
 
     rerun = subprocess.run(
         _beacon("embed", "refresh", "--shard", "1/3"),
@@ -219,5 +228,6 @@ def test_three_concurrent_shards_one_killed_and_rerun_equal_one_run(
     assert sum(s["kinds"]["postings"]["total"] for s in stats.values()) == 45
     assert sum(s["kinds"]["resumes"]["total"] for s in stats.values()) == 6
     assert stats[1]["shard"] == "1/3" and 0 < stats[1]["embedded"] < len(victim) + 6
+    assert _refresh_marked(tmp_path) is not None, "the shard that finished the refresh marks it"
 
     _assert_equals_one_run(database_url, second_database_url, encoder, embedding_settings)
