@@ -36,15 +36,12 @@ import psycopg
 from pgvector import HalfVector
 
 from services.core.database import Database
+from services.core.machine import usable_cores
 from services.core.settings import CoreSettings
 from services.jobs.store import upsert_postings, upsert_resumes
 from services.jobs.synthetic import generate_corpus
 
 DIM = 384
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def bench_shards(db: Database, home: Path, counts: list[int]) -> list[dict]:
@@ -63,7 +60,7 @@ def bench_shards(db: Database, home: Path, counts: list[int]) -> list[dict]:
         with db.connection() as conn:  # a different model id makes every vector stale
             conn.execute("UPDATE job_postings SET embedding_model = NULL")
             conn.execute("UPDATE resumes SET embedding_model = NULL")
-        env = base_env | {"BEACON_EMBEDDING_THREADS": str(max(1, _cores() // count))}
+        env = base_env | {"BEACON_EMBEDDING_THREADS": str(max(1, usable_cores() // count))}
         started = time.perf_counter()
         command = [sys.executable, "-m", "services.cli", "embed", "refresh", "--shard"]
         procs = [
@@ -283,7 +280,7 @@ def main() -> None:
     args = parser.parse_args()
     counts = [int(c) for c in args.shards.split(",") if c.strip()]
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    figures: dict = {"cores": _cores(), "load_average_at_start": round(os.getloadavg()[0], 1)}
+    figures: dict = {"cores": usable_cores(), "load_average_at_start": round(os.getloadavg()[0], 1)}
     print(f"{figures['cores']} cores, load average {figures['load_average_at_start']}", flush=True)
     with contextlib.ExitStack() as stack:
         home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="beacon-scale-")))

@@ -350,6 +350,10 @@ class EnvironmentConfig:
     # SageMaker Processing instances of one refresh job and of one HPO job (InstanceCount).
     refresh_instance_count: int = 1
     hpo_instance_count: int = 1
+    # Local shard processes per refresh instance (`embed refresh --workers`); None: one per
+    # vCPU of the instance. int8 encodes one text per call, so one-thread processes use the
+    # cores better than one process with more threads (docs/capacity.md: 1.5x on 2 vCPUs).
+    refresh_workers_per_instance: int | None = None
     # Interface endpoints for ECR, Logs, Secrets Manager and SageMaker; without them that
     # traffic leaves through NAT (dev: ~$73/month of endpoint hours for little traffic).
     interface_endpoints: bool = True
@@ -368,6 +372,14 @@ class EnvironmentConfig:
             value = getattr(self, label)
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 20:
                 raise ConfigError(f"{self.name}: {label}={value!r} must be an integer 1..20")
+        workers = self.refresh_workers_per_instance
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64
+        ):
+            raise ConfigError(
+                f"{self.name}: refresh_workers_per_instance={workers!r} must be None (one per "
+                "vCPU) or an integer 1..64"
+            )
         if self.nat == "instance" and self.is_production:
             raise ConfigError("prod: nat='instance' has no high availability; use 'per_az'")
         if self.nat not in ("single", "per_az", "instance"):

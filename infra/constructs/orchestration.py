@@ -185,6 +185,7 @@ class Orchestration(Construct):
             "processing_volume_kms_key_id": processing.volume_key_arn,
             "refresh_instance_count": str(processing.refresh_instance_count),
             "hpo_instance_count": str(processing.hpo_instance_count),
+            "refresh_workers": processing.refresh_workers,
             "processing_job_name_prefix": processing.job_name_prefix,
             "processing_subnet_ids": stack.to_json_string(processing.subnet_ids),
             "processing_security_group_ids": stack.to_json_string(

@@ -56,6 +56,8 @@ class ProcessingJobs(Construct):
         self.instance_type = config.processing_instance_type
         self.refresh_instance_count = config.refresh_instance_count
         self.hpo_instance_count = config.hpo_instance_count
+        # `embed refresh --workers`: a count, or auto (one per vCPU the instance has).
+        self.refresh_workers = str(config.refresh_workers_per_instance or "auto")
         # The jobs' ML storage volumes (VolumeKmsKeyId) use the data key, like every bucket.
         self.volume_key_arn = key.key_arn
         self.environment = processing_environment(config, db_secret_arn=db_secret.secret_arn)

@@ -21,6 +21,8 @@ Every night at 02:00 UTC, for the day that just ended (`data_interval_start`):
    nothing is deleted; a day without files is a quiet day, not an error) and embeds exactly the
    rows whose content hash changed. With `beacon.refresh_instance_count` N > 1 it is one
    Processing job of N instances, each `--shard auto` (locally N processes, `--shard I/N`).
+   `beacon.refresh_workers` (auto in AWS: one per vCPU) splits each instance's share again
+   into that many one-thread processes (`--workers`); unset locally, so one process.
 2. **check** - `beacon embed check`: every document has a vector, and recently embedded
    postings find themselves through the HNSW index (a retrieval sanity query). Exit 1 fails
    the run.
@@ -30,6 +32,7 @@ Reruns are safe: the same partition is reloaded by natural id and unchanged rows
 """
 
 SOURCE = settings.storage_root() + "/incoming/jobs/dt={{ data_interval_start | ds }}"
+WORKERS = settings.workers_option("refresh_workers")
 
 with DAG(
     dag_id="nightly_embedding_refresh",
@@ -39,7 +42,10 @@ with DAG(
 ):
     refresh = beacon_task(
         "refresh",
-        ["embed", "refresh", "--source", SOURCE, "--upsert-only", "--missing-ok"],
+        [
+            *["embed", "refresh", "--source", SOURCE, "--upsert-only", "--missing-ok"],
+            *(["--workers", WORKERS] if WORKERS else []),
+        ],
         max_runtime=timedelta(hours=2),
         # N Processing instances (or local processes), each embedding its shard of the ids.
         instances=settings.instance_count("refresh_instance_count"),

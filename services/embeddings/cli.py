@@ -18,6 +18,7 @@ from services.embeddings.documents import kind_of_file, registered_kinds
 from services.embeddings.encoder import get_encoder
 from services.embeddings.local_shards import (
     local_shards,
+    parse_workers,
     spawn_shards,
     stop_shards,
     threads_per_worker,
@@ -38,7 +39,8 @@ SOURCE_HELP = (
     "file is the full set of its kind: documents missing from it are deleted."
 )
 WORKERS_HELP = (
-    "Run this refresh as N shard processes on this machine, each with cores/N encoder threads: "
+    "Run this refresh as N shard processes on this machine (auto: one per usable core), each "
+    "with cores/N encoder threads: "
     "int8 encodes one text per call, so N one-thread shards outrun one N-thread process. With "
     "--shard I/M (or auto), this machine's share is split the same way: shards I*N..I*N+N-1 "
     "of M*N."
@@ -104,7 +106,7 @@ def refresh_command(
         ),
     ] = False,
     shard: Annotated[str | None, typer.Option(help=SHARD_HELP, show_default=False)] = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help=WORKERS_HELP)] = 1,
+    workers: Annotated[str, typer.Option(help=WORKERS_HELP)] = "1",
 ) -> None:
     """Embed new and changed documents; unchanged ones are skipped by content hash.
 
@@ -113,7 +115,8 @@ def refresh_command(
     from services.core.locks import serial_lock
     from services.core.shards import WHOLE, parse_shard
 
-    parts = local_shards(parse_shard(shard) if shard else WHOLE, workers)
+    processes = parse_workers(workers)
+    parts = local_shards(parse_shard(shard) if shard else WHOLE, processes)
     part = parts[0]
     known = sorted(registered_kinds())
     unknown = [k for k in kind or [] if k not in known]
@@ -121,8 +124,8 @@ def refresh_command(
         # Kinds are registered by the workloads at start, so typer cannot list them as choices.
         raise InputError(f"--kind {unknown[0]!r} is not a document kind; choose from {known}")
     settings = EmbeddingSettings()
-    threads = threads_per_worker(settings.encode_threads, workers)
-    if workers > 1:
+    threads = threads_per_worker(settings.encode_threads, processes)
+    if processes > 1:
         settings = settings.model_copy(update={"embedding_threads": threads})
     setup(settings)
     with Database.from_settings(settings) as db:
@@ -145,7 +148,7 @@ def refresh_command(
             shards = [stats.as_dict() | {"shard": str(part)}, *wait_for_shards(others, parts[1:])]
         finally:
             stop_shards(others)
-        stats_dict = shards[0] if workers == 1 else _combined(shards)
+        stats_dict = shards[0] if processes == 1 else _combined(shards)
         # Freshness alerts and the ops page read this marker (age of the last successful
         # refresh). A shard that ends while others still work must not mark the refresh fresh:
         # whichever ends last finds nothing pending, in any shard, and records it.

@@ -14,7 +14,20 @@ import sys
 from typing import Any
 
 from services.core.errors import BeaconError, InputError
+from services.core.machine import usable_cores
 from services.core.shards import Shard
+
+MAX_WORKERS = 64
+
+
+def parse_workers(text: str) -> int:
+    """`--workers`: a whole number 1..64, or auto for one per usable core."""
+    value = text.strip()
+    if value == "auto":
+        return min(usable_cores(), MAX_WORKERS)
+    if not value.isdigit() or not 1 <= int(value) <= MAX_WORKERS:
+        raise InputError(f"--workers must be auto or a whole number 1..{MAX_WORKERS}, not {text!r}")
+    return int(value)
 
 
 def threads_per_worker(cores: int, workers: int) -> int:

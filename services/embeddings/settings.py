@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
+from services.core.machine import usable_cores
 from services.core.settings import CoreSettings
 
 
@@ -95,9 +95,7 @@ class EmbeddingSettings(CoreSettings):
         """Intra-op threads: the setting, or the cores this process is allowed to use."""
         if self.embedding_threads:
             return self.embedding_threads
-        if hasattr(os, "sched_getaffinity"):  # a container or taskset may own fewer cores
-            return len(os.sched_getaffinity(0))
-        return os.cpu_count() or 1
+        return usable_cores()
 
 
 @lru_cache(maxsize=1)

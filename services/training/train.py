@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -18,6 +17,7 @@ import pandas as pd
 
 from services.core.errors import BeaconError
 from services.core.locks import job_lock
+from services.core.machine import usable_cores
 from services.core.shards import Shard
 from services.mlops import registry
 from services.mlops.gates import GateResult, champion_challenger_gate, performance_gate
@@ -356,7 +356,7 @@ def family_threads(family: Family) -> int:
     threads on 14,000 rows were 3-4x *slower* with two threads than with one whenever other
     processes shared the cores, while the forest's joblib threads still scale.
     """
-    return (os.cpu_count() or 1) if family.name == "random_forest" else 1
+    return usable_cores() if family.name == "random_forest" else 1
 
 
 @dataclass(frozen=True)

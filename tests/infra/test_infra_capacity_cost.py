@@ -65,6 +65,7 @@ def _env(name: str = "dev", **changes: Any) -> EnvironmentConfig:
         (lambda: _env(refresh_instance_count=0), "refresh_instance_count=0"),
         (lambda: _env(hpo_instance_count=21), "hpo_instance_count=21"),
         (lambda: _env(refresh_instance_count="4"), "refresh_instance_count='4'"),
+        (lambda: _env(refresh_workers_per_instance=0), "refresh_workers_per_instance=0"),
         (lambda: _env(nat="gateway"), "nat='gateway'"),
         (lambda: _env("prod", nat="instance"), "nat='instance'"),
         (lambda: ENVIRONMENTS["prod"].with_idle(), "prod has no idle state"),
@@ -158,6 +159,7 @@ def test_processing_settings_reach_airflow(env: BuiltEnvironment) -> None:
     options = env.one("AWS::MWAA::Environment", "Ml")["Properties"]["AirflowConfigurationOptions"]
     assert options["beacon.refresh_instance_count"] == str(config.refresh_instance_count)
     assert options["beacon.hpo_instance_count"] == str(config.hpo_instance_count)
+    assert options["beacon.refresh_workers"] == str(config.refresh_workers_per_instance or "auto")
     key = options["beacon.processing_volume_kms_key_id"]
     assert "DataKey" in json.dumps(key)
     policies = env.resources("AWS::IAM::ManagedPolicy", "Ml")

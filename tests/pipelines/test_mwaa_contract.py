@@ -98,7 +98,10 @@ def test_dags_read_no_variables_connections_or_other_config() -> None:
         for conn in re.findall(r"aws_conn_id=([^,)\s]+)", text):
             assert conn == "None", f"{path.name}: aws_conn_id={conn} needs a connection"
         names_read |= set(
-            re.findall(r"(?:option|required|json_option|instance_count)\(\s*\"(\w+)\"", text)
+            re.findall(
+                r"(?:option|required|json_option|instance_count|workers_option)\(\s*\"(\w+)\"",
+                text,
+            )
         )
     settings = _load("settings")
     declared = settings.AWS_OPTIONS + settings.LOCAL_OPTIONS + settings.SCALE_OPTIONS
@@ -145,6 +148,9 @@ def test_aws_mode_starts_valid_processing_jobs_from_the_cdk_values(
             assert name.startswith("beacon-dev-") and re.fullmatch(r"[A-Za-z0-9-]{1,48}", name)
     refresh = rendered["nightly_embedding_refresh.refresh"]["config"]["AppSpecification"]
     assert f"{storage}/incoming/jobs/dt=2026-11-21" in refresh["ContainerEntrypoint"]
+    # Each instance splits its share into one-thread processes, one per vCPU (#18).
+    assert values["refresh_workers"] == "auto"
+    assert refresh["ContainerEntrypoint"][-3:-1] == ["--workers", "auto"]
     _assert_instances(rendered, values)
 
 

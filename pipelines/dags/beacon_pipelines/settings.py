@@ -23,6 +23,7 @@ AWS_OPTIONS = (
     "processing_volume_kms_key_id",
     "refresh_instance_count",
     "hpo_instance_count",
+    "refresh_workers",
     "processing_job_name_prefix",
     "processing_subnet_ids",
     "processing_security_group_ids",
@@ -35,8 +36,8 @@ AWS_OPTIONS = (
 LOCAL_OPTIONS = ("cli", "storage_uri")
 # Scale-out, optional everywhere (1 when unset): Processing instances per sharded job
 # (infra/config.py `refresh_instance_count`, `hpo_instance_count`); local runs start as many
-# processes.
-SCALE_OPTIONS = ("refresh_instance_count", "hpo_instance_count")
+# processes. `refresh_workers` is `embed refresh --workers` on each of them (a count or auto).
+SCALE_OPTIONS = ("refresh_instance_count", "hpo_instance_count", "refresh_workers")
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -72,6 +73,18 @@ def instance_count(name: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise RuntimeError(f"Airflow configuration option {SECTION}.{name} must be >= 1: {text!r}")
     return int(text)
+
+
+def workers_option(name: str) -> str | None:
+    """A SCALE_OPTIONS process count per instance: auto or a whole number >= 1; None when unset."""
+    if name not in SCALE_OPTIONS:
+        raise KeyError(f"{name!r} is not one of {SCALE_OPTIONS}")
+    text = (option(name) or "").strip()
+    if text and text != "auto" and not (text.isdigit() and int(text) >= 1):
+        raise RuntimeError(
+            f"Airflow configuration option {SECTION}.{name} must be auto or >= 1: {text!r}"
+        )
+    return text or None
 
 
 @cache

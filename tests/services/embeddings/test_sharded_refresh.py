@@ -13,6 +13,7 @@ import pytest
 
 from services.core.errors import InputError, JobAlreadyRunning
 from services.core.heartbeat import EMBED_REFRESH, last_success
+from services.core.machine import usable_cores
 from services.core.shards import (
     BUCKETS,
     WHOLE,
@@ -24,7 +25,7 @@ from services.core.shards import (
     shard_of,
 )
 from services.core.storage import Storage
-from services.embeddings.local_shards import local_shards
+from services.embeddings.local_shards import local_shards, parse_workers
 from services.embeddings.refresh import LOCK_NAME
 from services.jobs.synthetic import generate_corpus
 from tests.services.embeddings.test_refresh import (
@@ -109,8 +110,12 @@ def test_locks_let_disjoint_shards_run_and_refuse_overlaps(database_url) -> None
 
 @pytest.mark.parametrize(
     ("args", "named"),
-    [(["--shard", "3/2"], "--shard"), (["--workers", "2", "--shard", "0/200"], "--workers")],
-    ids=["shard-out-of-range", "workers-past-the-bucket-count"],
+    [
+        (["--shard", "3/2"], "--shard"),
+        (["--workers", "2", "--shard", "0/200"], "--workers"),
+        (["--workers", "0"], "--workers"),
+    ],
+    ids=["shard-out-of-range", "workers-past-the-bucket-count", "no-workers"],
 )
 def test_bad_shard_option_is_one_line_exit_2(
     database_url, tmp_path: Path, args: list[str], named: str
@@ -124,6 +129,14 @@ def test_bad_shard_option_is_one_line_exit_2(
     )
     assert done.returncode == 2, done.stderr[-2000:]
     assert named in done.stderr and "Traceback" not in done.stderr
+
+
+def test_workers_are_auto_or_a_count_and_bad_values_name_the_option() -> None:
+    assert parse_workers("auto") == min(usable_cores(), 64) >= 1
+    assert parse_workers(" 3 ") == 3
+    for bad in ("0", "65", "-1", "two", ""):
+        with pytest.raises(InputError, match="--workers must be auto or a whole number"):
+            parse_workers(bad)
 
 
 def test_local_shards_of_every_machine_form_one_layout() -> None:
