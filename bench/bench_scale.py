@@ -6,11 +6,12 @@
     `wall_seconds`), and the speed-up over one process.
 (b) Generated 384-d unit vectors (a clustered mixture in a 64-d subspace plus noise, roughly
     the structure of sentence embeddings; not real embeddings) at each --sizes: HNSW build
-    time (m=16, ef_construction=64, the migrations' settings) and index size with `vector`
-    and `halfvec` storage, and recall@10 against exact cosine search at ef_search 40 and 100.
+    time (ef_construction=64 and m=16, the migrations' settings, or each of --hnsw-m) and index
+    size with `vector` and `halfvec` storage, and recall@10 against exact cosine search at
+    ef_search 40 and 100.
 (d) With --hpo: `beacon train readmission --stop-after train --workers W` for W = 1, 2 on
-    one family, and trials per minute over the search (first trial start to last trial end,
-    from the Optuna study).
+    one family, then 1 worker replaying the 2-worker search's trials; trials per minute over
+    each search (first trial start to last trial end, from the Optuna study).
 Prints a table and one JSON document. Runs on its own embedded PostgreSQL in a temporary
 folder. (c) API throughput per uvicorn worker is measured by `make bench-predict` and
 `make bench-mixed`; this bench does not repeat it.
@@ -102,7 +103,13 @@ def bench_shards(db: Database, home: Path, counts: list[int]) -> list[dict]:
 
 
 def bench_hpo(db: Database, home: Path, trials: int, family: str, encounters: int) -> list[dict]:
-    """Trials per minute of the shared search with 1 and 2 workers (one study each)."""
+    """Trials per minute of the shared search: 1 worker, 2 workers, and 1 worker on their trials.
+
+    Each worker samples with its own seed, so a 1-worker and a 2-worker search run different
+    trials, of different cost. The third run replays the 2-worker search's trials (same
+    parameters, enqueued in a fresh study) on one worker: the same work, so its trials/min is
+    the one the 2-worker figure is compared with (`speedup_same_trials`).
+    """
     import optuna
 
     from services.training.hpo import optuna_storage, study_name
@@ -110,19 +117,27 @@ def bench_hpo(db: Database, home: Path, trials: int, family: str, encounters: in
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BEACON_", "MLFLOW_"))}
     env |= {"DATABASE_URL": db.url, "BEACON_HOME": str(home), "BEACON_LOG_LEVEL": "WARNING",
             "BEACON_READMISSION_ROWS": str(encounters), "BEACON_TRAIN_THREADS": "1"}  # fmt: skip
-    rows = []
-    for workers in (1, 2):
-        run_id = f"bench-scale-{workers}-{int(time.time())}"
+    storage = optuna_storage(db.url)
+    rows: list[dict] = []
+    params: list[dict] = []
+    for workers, replay in ((1, False), (2, False), (1, True)):
+        run_id = f"bench-scale-{workers}{'-replay' if replay else ''}-{int(time.time())}"
+        name = study_name("readmission", run_id, family)
+        if replay:
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+            study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+            for p in params:
+                study.enqueue_trial(p)
         subprocess.run(
             [sys.executable, "-m", "services.cli", "train", "readmission", "--stop-after",
              "train", "--trials", str(trials), "--families", family, "--run-id", run_id,
              "--workers", str(workers)],
             env=env, check=True, capture_output=True,
         )  # fmt: skip
-        study = optuna.load_study(
-            study_name=study_name("readmission", run_id, family), storage=optuna_storage(db.url)
-        )
+        study = optuna.load_study(study_name=name, storage=storage)
         done = [t for t in study.trials if t.state.name == "COMPLETE"]
+        if workers == 2:
+            params = [t.params for t in sorted(done, key=lambda t: t.number)]
         span = max(t.datetime_complete for t in done) - min(t.datetime_start for t in done)
         # A trial's own fit-and-score time: the two runs sample different trials (each worker
         # has its own seed), so trials/min alone mixes speed with what was sampled.
@@ -130,6 +145,7 @@ def bench_hpo(db: Database, home: Path, trials: int, family: str, encounters: in
         rows.append(
             {
                 "workers": workers,
+                "trials_of": "the 2-worker search" if replay else "its own search",
                 "trials": len(done),
                 "search_seconds": round(span.total_seconds(), 1),
                 "trials_per_min": round(60 * len(done) / span.total_seconds(), 1),
@@ -144,6 +160,8 @@ def bench_hpo(db: Database, home: Path, trials: int, family: str, encounters: in
         row["speedup"] = round(row["trials_per_min"] / rows[0]["trials_per_min"], 2)
         # Trial work done per second: the speed-up of the machinery, whatever was sampled.
         row["work_speedup"] = round(row["trial_seconds_per_s"] / rows[0]["trial_seconds_per_s"], 2)
+    # The same trials on one worker and on two: the trials/min speed-up with the work held equal.
+    rows[1]["speedup_same_trials"] = round(rows[1]["trials_per_min"] / rows[2]["trials_per_min"], 2)
     return rows
 
 
@@ -181,12 +199,12 @@ def _build_memory_mb(size: int, kind: str) -> int:
     return max(1024, int(size * per_row_kb * 1.5 / 1024))
 
 
-def bench_hnsw(url: str, size: int, queries: int, seed: int) -> dict:
+def bench_hnsw(url: str, size: int, queries: int, seed: int, m: int = 16) -> dict:
     """Build time, index size and recall@10 of `vector` and `halfvec` HNSW at `size` rows."""
     data = generated_vectors(size + queries, seed)
     base, probe = data[:size], data[size:]
     exact = _exact_top10(probe, base)
-    out: dict = {"rows": size}
+    out: dict = {"rows": size, "m": m}
     for kind, ops in (("vector", "vector_cosine_ops"), ("halfvec", "halfvec_cosine_ops")):
         table = f"bench_{kind}_{size}"
         with psycopg.connect(url, autocommit=True) as conn:
@@ -208,7 +226,7 @@ def bench_hnsw(url: str, size: int, queries: int, seed: int) -> dict:
             t0 = time.perf_counter()
             conn.execute(
                 f"CREATE INDEX {table}_hnsw ON {table} USING hnsw (v {ops})"
-                " WITH (m = 16, ef_construction = 64)"
+                f" WITH (m = {m}, ef_construction = 64)"
             )
             build = time.perf_counter() - t0
             index_bytes = conn.execute(f"SELECT pg_relation_size('{table}_hnsw')").fetchone()[0]
@@ -230,7 +248,7 @@ def bench_hnsw(url: str, size: int, queries: int, seed: int) -> dict:
             "table_mb": round(table_bytes / 2**20, 1),
             "recall_at_10": recall,
         }
-        print(json.dumps({"rows": size, kind: out[kind]}), flush=True)
+        print(json.dumps({"rows": size, "m": m, kind: out[kind]}), flush=True)
     out["halfvec_index_share"] = round(out["halfvec"]["index_mb"] / out["vector"]["index_mb"], 3)
     return out
 
@@ -245,16 +263,17 @@ def table(shards: list[dict], hnsw: list[dict]) -> str:
             f"{r['phase_speedup']:>7}x  {r['load_average']:>4}"
         )
     lines.append("")
-    lines.append("rows     storage  build s  index MB  table MB  recall@10 ef40  ef100")
+    lines.append("rows     m   storage  build s  index MB  table MB  recall@10 ef40  ef100")
     for h in hnsw:
         for kind in ("vector", "halfvec"):
             k = h[kind]
             lines.append(
-                f"{h['rows']:>7}  {kind:<7}  {k['build_seconds']:>7}  {k['index_mb']:>8}  "
+                f"{h['rows']:>7}  {h['m']:>2}  {kind:<7}  {k['build_seconds']:>7}  "
+                f"{k['index_mb']:>8}  "
                 f"{k['table_mb']:>8}  {k['recall_at_10']['ef40']:>14}  "
                 f"{k['recall_at_10']['ef100']:>5}"
             )
-        lines.append(f"{'':>7}  halfvec index = {h['halfvec_index_share']:.0%} of vector")
+        lines.append(f"{'':>11}  halfvec index = {h['halfvec_index_share']:.1%} of vector")
     return "\n".join(lines)
 
 
@@ -266,6 +285,11 @@ def main() -> None:
     parser.add_argument("--shards", default="1,2,4", help="shard counts to time")
     parser.add_argument("--sizes", default="100000", help="vector counts for the HNSW part")
     parser.add_argument("--queries", type=int, default=200, help="recall queries per size")
+    parser.add_argument(
+        "--hnsw-m",
+        default="16",
+        help="HNSW m values to build with (comma-separated; 16 is the migrations' setting)",
+    )
     parser.add_argument("--skip-refresh", action="store_true")
     parser.add_argument("--skip-hnsw", action="store_true")
     parser.add_argument("--hpo", action="store_true", help="also time HPO with 1 and 2 workers")
@@ -280,6 +304,7 @@ def main() -> None:
     args = parser.parse_args()
     counts = [int(c) for c in args.shards.split(",") if c.strip()]
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    hnsw_ms = [int(m) for m in args.hnsw_m.split(",") if m.strip()]
     figures: dict = {"cores": usable_cores(), "load_average_at_start": round(os.getloadavg()[0], 1)}
     print(f"{figures['cores']} cores, load average {figures['load_average_at_start']}", flush=True)
     with contextlib.ExitStack() as stack:
@@ -293,7 +318,11 @@ def main() -> None:
                     upsert_postings(conn, corpus.postings)
                     upsert_resumes(conn, corpus.resumes)
                 shards = bench_shards(db, home, counts)
-            hnsw = [] if args.skip_hnsw else [bench_hnsw(db.url, n, args.queries, 7) for n in sizes]
+            hnsw = (
+                []
+                if args.skip_hnsw
+                else [bench_hnsw(db.url, n, args.queries, 7, m) for n in sizes for m in hnsw_ms]
+            )
             hpo = (
                 bench_hpo(db, home, args.hpo_trials, args.hpo_family, args.hpo_rows)
                 if args.hpo
@@ -303,8 +332,11 @@ def main() -> None:
     figures["load_average_at_end"] = round(os.getloadavg()[0], 1)
     print("== bench-scale\n" + table(shards, hnsw))
     for row in hpo:
-        print(f"HPO {row['workers']} worker(s): {row['trials']} trials, {row['trials_per_min']} "
-              f"trials/min, {row['speedup']}x, load {row['load_average']}")  # fmt: skip
+        print(f"HPO {row['workers']} worker(s), {row['trials_of']}: {row['trials']} trials, "
+              f"{row['trials_per_min']} trials/min, {row['speedup']}x, "
+              f"load {row['load_average']}")  # fmt: skip
+    if hpo:
+        print(f"HPO 2 workers vs 1 on the same trials: {hpo[1]['speedup_same_trials']}x")
     print(json.dumps(figures, indent=2))
 
 
