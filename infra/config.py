@@ -351,8 +351,8 @@ class EnvironmentConfig:
     refresh_instance_count: int = 1
     hpo_instance_count: int = 1
     # Local shard processes per refresh instance (`embed refresh --workers`); None: one per
-    # vCPU of the instance. int8 encodes one text per call, so one-thread processes use the
-    # cores better than one process with more threads (docs/capacity.md: 1.5x on 2 vCPUs).
+    # vCPU of the instance. Equal to one process on 2 vCPUs (docs/capacity.md); on larger
+    # instances it keeps the refresh's Python-bound work from capping one process.
     refresh_workers_per_instance: int | None = None
     # Interface endpoints for ECR, Logs, Secrets Manager and SageMaker; without them that
     # traffic leaves through NAT (dev: ~$73/month of endpoint hours for little traffic).

@@ -13,9 +13,10 @@ from services.core.cli_support import cli_job, setup
 from services.core.database import Database
 from services.core.errors import InputError
 from services.core.heartbeat import EMBED_REFRESH, record_success
+from services.core.shards import Shard
 from services.core.storage import Storage, parse_uri
 from services.embeddings.documents import kind_of_file, registered_kinds
-from services.embeddings.encoder import get_encoder
+from services.embeddings.encoder import batch_job_threads, get_encoder
 from services.embeddings.local_shards import (
     local_shards,
     parse_workers,
@@ -40,10 +41,9 @@ SOURCE_HELP = (
 )
 WORKERS_HELP = (
     "Run this refresh as N shard processes on this machine (auto: one per usable core), each "
-    "with cores/N encoder threads: "
-    "int8 encodes one text per call, so N one-thread shards outrun one N-thread process. With "
-    "--shard I/M (or auto), this machine's share is split the same way: shards I*N..I*N+N-1 "
-    "of M*N."
+    "on cores/N of the cores. One process already encodes on every core; N processes spread "
+    "the Python-bound work too, for instances with many vCPUs. With --shard I/M (or auto), "
+    "this machine's share is split the same way: shards I*N..I*N+N-1 of M*N."
 )
 SHARD_HELP = (
     "Embed one shard of the pending documents: I/N (0-based, a stable hash of the id), or "
@@ -80,8 +80,8 @@ def prepare_command() -> None:
     )
 
 
-# long-function: most of it is typer options; the body is 44 lines of argument checks and one
-# call per step (load, refresh with its local shards, report).
+# long-function: most of it is typer options; the body is argument checks and one call per
+# step (load, refresh with its local shards, record, report).
 @app.command("refresh")
 @cli_job
 def refresh_command(
@@ -123,10 +123,7 @@ def refresh_command(
     if unknown:
         # Kinds are registered by the workloads at start, so typer cannot list them as choices.
         raise InputError(f"--kind {unknown[0]!r} is not a document kind; choose from {known}")
-    settings = EmbeddingSettings()
-    threads = threads_per_worker(settings.encode_threads, processes)
-    if processes > 1:
-        settings = settings.model_copy(update={"embedding_threads": threads})
+    settings, threads, parallel = _job_settings(processes)
     setup(settings)
     with Database.from_settings(settings) as db:
         # Every shard loads the same files, one after another: the load is idempotent (rows
@@ -144,29 +141,57 @@ def refresh_command(
                 kinds=kind or None,
                 progress=RefreshProgress(),
                 shard=part,
+                parallel=parallel,
             )
             shards = [stats.as_dict() | {"shard": str(part)}, *wait_for_shards(others, parts[1:])]
         finally:
             stop_shards(others)
         stats_dict = shards[0] if processes == 1 else _combined(shards)
-        # Freshness alerts and the ops page read this marker (age of the last successful
-        # refresh). A shard that ends while others still work must not mark the refresh fresh:
-        # whichever ends last finds nothing pending, in any shard, and records it.
-        left = pending_documents(db, encoder.identity, kind or None)
+        _record_if_done(db, settings, encoder.identity, kind or None, part, stats_dict)
+    typer.echo(json.dumps(stats_dict, indent=2))
+
+
+def _job_settings(processes: int) -> tuple[EmbeddingSettings, int, int]:
+    """(settings, cores, encodes at once) of one of `processes` refresh processes here.
+
+    Each process gets its share of the cores, used as one-thread encodes side by side where
+    that is faster (int8; `batch_job_threads`).
+    """
+    settings = EmbeddingSettings()
+    threads = threads_per_worker(settings.encode_threads, processes)
+    intra, parallel = batch_job_threads(settings, threads)
+    update = {
+        "embedding_threads": intra,
+        "embedding_workers": max(settings.embedding_workers, parallel),
+    }
+    return settings.model_copy(update=update), threads, parallel
+
+
+def _record_if_done(
+    db: Database,
+    settings: EmbeddingSettings,
+    identity: str,
+    kinds: list[str] | None,
+    part: Shard,
+    stats: dict,
+) -> None:
+    """Write the refresh's success marker once no document is pending in any shard.
+
+    Freshness alerts and the ops page read it (age of the last successful refresh). A shard
+    that ends while others still work must not mark the refresh fresh: whichever ends last
+    finds nothing pending and records it.
+    """
+    left = pending_documents(db, identity, kinds)
     if left:
         typer.echo(
             f"shard {part} done; {left} documents still pending (other shards, or added since): "
             "the success marker is left to the run that finishes them",
             err=True,
         )
-    else:
-        record_success(
-            settings.resolved_storage_uri,
-            EMBED_REFRESH,
-            Storage(settings.aws_region),
-            details=stats_dict,
-        )
-    typer.echo(json.dumps(stats_dict, indent=2))
+        return
+    record_success(
+        settings.resolved_storage_uri, EMBED_REFRESH, Storage(settings.aws_region), details=stats
+    )
 
 
 def _combined(shards: list[dict]) -> dict:

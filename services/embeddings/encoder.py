@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -38,7 +39,9 @@ class Encoder(Protocol):
     identity: str
     dimension: int
 
-    def encode(self, texts: list[str], timings: EncodeTimings | None = None) -> np.ndarray:
+    def encode(
+        self, texts: list[str], timings: EncodeTimings | None = None, parallel: int = 1
+    ) -> np.ndarray:
         """Encode texts to a (len(texts), dimension) float32 array of unit vectors."""
         ...
 
@@ -138,8 +141,14 @@ class TransformerEncoder:
         )
         log.info("encoder loaded", extra={"model": self.identity})
 
-    def encode(self, texts: list[str], timings: EncodeTimings | None = None) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text; `timings` accumulates where time went."""
+    def encode(
+        self, texts: list[str], timings: EncodeTimings | None = None, parallel: int = 1
+    ) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text; `timings` accumulates where time went.
+
+        `parallel` > 1 runs that many batches at once (batch jobs: see `batch_job_threads`);
+        each text's vector is the same either way.
+        """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
@@ -162,7 +171,7 @@ class TransformerEncoder:
             unique: dict[str, list[int]] = {}
             for i in todo:
                 unique.setdefault(texts[i], []).append(i)
-            vectors = self._encode_unique(list(unique), spent)
+            vectors = self._encode_unique(list(unique), spent, parallel)
             for vector, rows in zip(vectors, unique.values(), strict=True):
                 out[rows] = vector
             if keys:
@@ -171,30 +180,49 @@ class TransformerEncoder:
             timings.add(spent)
         return out
 
-    def _encode_unique(self, texts: list[str], spent: EncodeTimings) -> np.ndarray:
+    def _encode_unique(self, texts: list[str], spent: EncodeTimings, parallel: int) -> np.ndarray:
         t0 = time.perf_counter()
         ids = [e.ids for e in self._tokenizer.encode_batch(texts, add_special_tokens=True)]
         spent.tokenize_seconds += time.perf_counter() - t0
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for batch in self._batches([len(i) for i in ids]):
-            width = max(len(ids[i]) for i in batch)
-            t0 = time.perf_counter()
-            input_ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                input_ids[row, : len(ids[i])] = ids[i]
-                mask[row, : len(ids[i])] = 1
-            spent.tokenize_seconds += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            with self.slots.slot(len(batch) * width):
-                hidden = self.runtime.hidden_states(input_ids, mask, np.zeros_like(input_ids))
-            t1 = time.perf_counter()
-            out[batch] = _mean_pool(hidden, mask)
-            spent.pool_seconds += time.perf_counter() - t1
-            spent.model_seconds += t1 - t0
-            spent.tokens += int(mask.sum())
-            spent.padded_tokens += mask.size
+        batches = self._batches([len(i) for i in ids])
+
+        def run(batch: list[int]) -> EncodeTimings:
+            # Each batch keeps its own timings; they are summed below, in this thread.
+            timing = EncodeTimings()
+            out[batch] = self._run_batch([ids[i] for i in batch], timing)
+            return timing
+
+        if parallel > 1 and len(batches) > 1:
+            # ONNX Runtime releases the GIL while it runs, so the batches use one core each.
+            with ThreadPoolExecutor(parallel, thread_name_prefix="encode") as pool:
+                timings = list(pool.map(run, batches))
+        else:
+            timings = [run(batch) for batch in batches]
+        for timing in timings:
+            spent.add(timing)
         return out
+
+    def _run_batch(self, ids: list[list[int]], spent: EncodeTimings) -> np.ndarray:
+        """Pad one batch's token ids, run the transformer, mean-pool: its unit vectors."""
+        width = max(len(i) for i in ids)
+        t0 = time.perf_counter()
+        input_ids = np.zeros((len(ids), width), dtype=np.int64)
+        mask = np.zeros((len(ids), width), dtype=np.int64)
+        for row, tokens in enumerate(ids):
+            input_ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
+        spent.tokenize_seconds += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with self.slots.slot(len(ids) * width):
+            hidden = self.runtime.hidden_states(input_ids, mask, np.zeros_like(input_ids))
+        t1 = time.perf_counter()
+        vectors = _mean_pool(hidden, mask)
+        spent.pool_seconds += time.perf_counter() - t1
+        spent.model_seconds += t1 - t0
+        spent.tokens += int(mask.sum())
+        spent.padded_tokens += mask.size
+        return vectors
 
     def _batches(self, lengths: list[int]) -> list[list[int]]:
         """Indices grouped into length-sorted batches within the count and token budgets."""
@@ -240,6 +268,19 @@ def _hidden_size(path: Path) -> int:
     import json
 
     return int(json.loads((path / "config.json").read_text())["hidden_size"])
+
+
+def batch_job_threads(settings: EmbeddingSettings, cores: int) -> tuple[int, int]:
+    """(intra-op threads per encode, encodes at once) for a batch job on `cores` cores.
+
+    int8 runs one text per call, where a second intra-op thread adds about a quarter and a
+    second call on its own core nearly doubles the rate (600 chunks on two vCPUs: 127 texts/s
+    on one thread, 157 on two, 246 as two one-thread calls). Batched backends keep their
+    threads in one call. The API does not use this: one query per call wants every thread.
+    """
+    if backend_label(settings) == "onnx-int8":
+        return 1, cores
+    return cores, 1
 
 
 def _load_runtime(settings: EmbeddingSettings, path: Path, key: str) -> TransformerRuntime:

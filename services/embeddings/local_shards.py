@@ -1,8 +1,10 @@
 """`embed refresh --workers N`: one refresh run as N shard processes on this machine.
 
-int8 ONNX encodes one text per call, and a second intra-op thread adds little to one short
-text; N one-thread shard processes use N cores far better (docs/capacity.md: two one-thread
-shards 1.83x one one-thread process, against 1.14x for one process on two threads).
+One refresh process already runs one-thread int8 encodes side by side, one per core
+(`encoder.batch_job_threads`); on two vCPUs N processes add nothing measurable to that
+(docs/capacity.md). They split a machine's share into shards, and on a large instance they keep
+the work that holds Python's lock (chunking, tokenising, pooling, about 7 % of a refresh) from
+capping how many cores one process can use.
 """
 
 from __future__ import annotations

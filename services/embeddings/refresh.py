@@ -121,6 +121,7 @@ def refresh_embeddings(
     kinds: Iterable[str] | None = None,
     progress: ProgressCallback | None = None,
     shard: Shard = WHOLE,
+    parallel: int = 1,
 ) -> RefreshStats:
     """Bring every document's vector in line with its current text and the current model.
 
@@ -128,6 +129,7 @@ def refresh_embeddings(
     embeds only what is left; an advisory lock keeps two refreshes from running at once.
     With `shard` I/N only the documents of that shard (a stable hash of the id) are read and
     embedded, under that shard's locks: N shards together reach the state one run reaches.
+    `parallel` encodes run at once (`encoder.batch_job_threads`); the vectors do not change.
     """
     known = registered_kinds()
     names = list(known) if kinds is None else list(kinds)
@@ -139,7 +141,7 @@ def refresh_embeddings(
     with shard_lock(db.url, LOCK_NAME, shard):
         for name in names:
             stats.kinds[name] = _refresh_kind(
-                db, encoder, settings, known[name], stats, progress, shard
+                db, encoder, settings, known[name], stats, progress, shard, parallel
             )
     stats.wall_seconds = time.perf_counter() - started
     log.info("embedding refresh finished", extra=stats.as_dict())
@@ -154,6 +156,7 @@ def _refresh_kind(
     stats: RefreshStats,
     progress: ProgressCallback | None,
     shard: Shard = WHOLE,
+    parallel: int = 1,
 ) -> KindStats:
     t0 = time.perf_counter()
     mine = shard_condition(kind.id_column, shard)
@@ -173,7 +176,7 @@ def _refresh_kind(
         in_flight_end = 0
         for start in range(0, len(pending), settings.refresh_batch_docs):
             ids = pending[start : start + settings.refresh_batch_docs]
-            encoded = _encode_batch(db, encoder, settings, kind, ids, stats)
+            encoded = _encode_batch(db, encoder, settings, kind, ids, stats, parallel)
             if in_flight is not None:
                 kind_stats.embedded += _wait(in_flight, stats)
                 if progress:
@@ -262,6 +265,7 @@ def _encode_batch(
     kind: DocumentKind,
     ids: Sequence[str],
     stats: RefreshStats,
+    parallel: int = 1,
 ) -> _Encoded | None:
     t0 = time.perf_counter()
     query = sql.SQL("SELECT {cols}, content_hash FROM {table} WHERE {id} = ANY(%s)").format(
@@ -288,7 +292,7 @@ def _encode_batch(
     flat = [chunk for chunks in doc_chunks for chunk in chunks]
     t1 = time.perf_counter()
     stats.chunk_seconds += t1 - t0
-    vectors = encoder.encode(flat, timings=stats.encoder)
+    vectors = encoder.encode(flat, timings=stats.encoder, parallel=parallel)
     doc_vectors = pool_chunks(vectors, [len(c) for c in doc_chunks])
     stats.encode_seconds += time.perf_counter() - t1
     return _Encoded(rows, doc_chunks, vectors, doc_vectors)

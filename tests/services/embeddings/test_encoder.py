@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from services.embeddings.encoder import EncodeTimings, get_encoder
+from services.embeddings.encoder import EncodeTimings, batch_job_threads, get_encoder
 from services.embeddings.slots import EncoderBusy, EncodeSlots
 
 
@@ -47,6 +47,27 @@ def test_a_text_encodes_the_same_alone_or_among_others(encoder):
     others = ["short", text, " ".join(["kubernetes operator reliability"] * 30)]
     together = encoder.encode(others)[1]
     np.testing.assert_array_equal(alone, together)
+
+
+def test_side_by_side_encodes_give_the_same_vectors_and_timings(encoder, jobs_corpus):
+    """A batch job's `parallel` encodes (one text per call on each core) change nothing."""
+    texts = [f"{p.title}. {p.description}" for p in jobs_corpus.postings[:24]]
+    runs = []
+    for parallel in (1, 2, 3):
+        encoder._cache.clear()
+        timing = EncodeTimings()
+        runs.append((encoder.encode(texts, timings=timing, parallel=parallel), timing))
+    (serial, once), *others = runs
+    for vectors, timing in others:
+        np.testing.assert_array_equal(serial, vectors)
+        assert (timing.texts, timing.tokens, timing.cached) == (once.texts, once.tokens, 0)
+        assert timing.model_seconds > 0
+
+
+def test_batch_jobs_run_int8_as_one_thread_encodes_side_by_side(embedding_settings):
+    assert batch_job_threads(embedding_settings, 4) == (1, 4)
+    for other in ({"embedding_quantization": "none"}, {"embedding_backend": "torch"}):
+        assert batch_job_threads(embedding_settings.model_copy(update=other), 4) == (4, 1)
 
 
 def wait_for_waiters(slots: EncodeSlots, count: int, timeout: float = 5.0) -> bool:
