@@ -41,7 +41,7 @@ def demo_command(
     serve: Annotated[bool, typer.Option(help="Serve the API at the end (Ctrl-C stops).")] = True,
 ) -> None:
     """Start the database, load the sample corpus if empty, refresh embeddings, serve the API."""
-    from services.embeddings.encoder import get_encoder
+    from services.embeddings.encoder import batch_job_threads, get_encoder
     from services.embeddings.progress import RefreshProgress
     from services.embeddings.refresh import refresh_embeddings
     from services.jobs import embedding as _jobs_documents  # noqa: F401  (registers the kinds)
@@ -68,15 +68,21 @@ def demo_command(
             f"{settings.embedding_backend} backend; the first run exports it once)"
         )
         encoder = get_encoder(settings)
-        _say(estimate_refresh(db, encoder, settings))
-        stats = refresh_embeddings(db, encoder, settings, progress=RefreshProgress())
+        # The API's encoder (every intra-op thread per call), with int8's calls also side by
+        # side on every core for the batch of the refresh (`batch_job_threads`).
+        parallel = batch_job_threads(settings, settings.encode_threads)[1]
+        _say(estimate_refresh(db, encoder, settings, parallel))
+        stats = refresh_embeddings(
+            db, encoder, settings, progress=RefreshProgress(), parallel=parallel
+        )
         # The refresh-age alert and the ops page read this marker.
         record_success(settings.resolved_storage_uri, EMBED_REFRESH, Storage(settings.aws_region))
         rate = stats.encoded_texts / max(stats.wall_seconds, 1e-9)
         _say(
             f"refresh done in {stats.wall_seconds:.1f}s: {stats.embedded} documents, "
             f"{stats.encoded_texts} texts ({rate:.0f} texts/s; model "
-            f"{stats.encoder.model_seconds:.1f}s, write {stats.write_seconds:.1f}s overlapped)"
+            f"{stats.encoder.model_seconds:.1f}s over {parallel} call(s) side by side, "
+            f"write {stats.write_seconds:.1f}s overlapped)"
         )
         _events(settings, db, encoder)
         if serve:
@@ -85,7 +91,7 @@ def demo_command(
         db.close()
 
 
-def estimate_refresh(db: Database, encoder, settings: ServingSettings) -> str:
+def estimate_refresh(db: Database, encoder, settings: ServingSettings, parallel: int = 1) -> str:
     """What the refresh will embed and how long it should take on this machine.
 
     The rate is measured on a few pending documents' own chunks, so the ETA holds for this
@@ -105,7 +111,7 @@ def estimate_refresh(db: Database, encoder, settings: ServingSettings) -> str:
         texts += count * (sum(len(c) for c in chunks) / docs if docs else 0)
         sample += [chunk for doc in chunks for chunk in doc]
     started = time.perf_counter()
-    encoder.encode(sample[:32])
+    encoder.encode(sample[:32], parallel=parallel)
     rate = min(len(sample), 32) / max(time.perf_counter() - started, 1e-9)
     counts = ", ".join(f"{count} {name}" for name, (count, _) in pending.items())
     return (
