@@ -18,7 +18,6 @@ import json
 import os
 import random
 import statistics
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ import httpx
 import numpy as np
 import uvicorn
 
+from bench.temp_home import temporary_home
 from services.core.database import Database
 from services.core.logging import configure_logging
 from services.embeddings.chunking import chunk_text
@@ -290,7 +290,7 @@ def main() -> None:
             args.home.mkdir(parents=True, exist_ok=True)
             home = str(args.home)
         else:
-            home = stack.enter_context(tempfile.TemporaryDirectory(prefix="beacon-bench-"))
+            home = str(stack.enter_context(temporary_home("beacon-bench-")))
         settings = ServingSettings(
             home=Path(home), log_format="text", log_level="WARNING", prediction_log=False
         )

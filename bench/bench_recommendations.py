@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import random
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import httpx
 import numpy as np
 import uvicorn
 
+from bench.temp_home import temporary_home
 from services.core.database import Database
 from services.core.logging import configure_logging
 from services.embeddings.encoder import get_encoder
@@ -148,7 +148,7 @@ def main() -> None:
             args.home.mkdir(parents=True, exist_ok=True)
             home = args.home
         else:
-            home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="beacon-bench-")))
+            home = stack.enter_context(temporary_home("beacon-bench-"))
         os.environ.pop("MLFLOW_TRACKING_URI", None)
         uri = f"sqlite:///{home.resolve() / 'mlflow' / 'mlflow.db'}"
         settings = ServingSettings(

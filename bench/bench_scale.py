@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import numpy as np
 import psycopg
 from pgvector import HalfVector
 
+from bench.temp_home import temporary_home
 from services.core.database import Database
 from services.core.machine import usable_cores
 from services.core.settings import CoreSettings
@@ -308,7 +308,7 @@ def main() -> None:
     figures: dict = {"cores": usable_cores(), "load_average_at_start": round(os.getloadavg()[0], 1)}
     print(f"{figures['cores']} cores, load average {figures['load_average_at_start']}", flush=True)
     with contextlib.ExitStack() as stack:
-        home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="beacon-scale-")))
+        home = stack.enter_context(temporary_home("beacon-scale-"))
         settings = CoreSettings(home=home, log_level="WARNING")
         with Database.from_settings(settings) as db:
             shards: list[dict] = []
