@@ -14,9 +14,10 @@ import json
 import os
 import random
 import statistics
-import tempfile
 import time
 from pathlib import Path
+
+from bench.temp_home import temporary_home
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -66,6 +67,7 @@ def prepare(home: Path, postings: int, resumes: int) -> None:
     from services.embeddings.encoder import get_encoder
     from services.embeddings.refresh import refresh_embeddings
     from services.embeddings.settings import EmbeddingSettings
+    from services.jobs import embedding as _jobs_documents  # noqa: F401  (registers the kinds)
     from services.jobs.store import upsert_postings, upsert_resumes
     from services.jobs.synthetic import generate_corpus
 
@@ -109,8 +111,7 @@ def main() -> None:
         "--old-requests", type=int, default=30, help="calls with the lifespan run per call"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="beacon-bench-lambda-") as tmp:
-        home = Path(tmp)
+    with temporary_home("beacon-bench-lambda-") as home:
         os.environ.update(
             {"BEACON_HOME": str(home), "BEACON_LOG_LEVEL": "WARNING", "BEACON_ENV": "test"}
         )
@@ -118,7 +119,6 @@ def main() -> None:
         from mangum import Mangum
 
         from lambdas.api import handler as api
-        from services.core.embedded import stop_embedded
         from services.serving.app import create_app
 
         rng = random.Random(3)
@@ -131,7 +131,6 @@ def main() -> None:
         api.reset()
         old = Mangum(create_app(), lifespan="auto")
         per_call = summary(timed(old, [event(i) for i in ids[: args.old_requests]]))
-        stop_embedded(home / "pgdata")
     figures = {
         "corpus": {"postings": args.postings, "resumes": args.resumes},
         "first_call_ms (app start: pool, migrations, encoder, registry)": round(cold_ms, 1),

@@ -27,6 +27,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import httpx
 import numpy as np
 
+from bench.temp_home import temporary_home
 from services.training.readmission_schema import FEATURE_COLUMNS
 
 MODEL = "readmission"
@@ -291,8 +292,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="beacon-bench-predict-") as tmp:
-        home = Path(tmp)
+    with temporary_home("beacon-bench-predict-") as home:
         os.environ.pop("MLFLOW_TRACKING_URI", None)
         print(f"home {home}: training a quick champion", flush=True)
         champion = train_champion(home, args.rows, args.trials, args.families)
@@ -366,10 +366,6 @@ def main() -> None:
             beacon.stop()
             for server in mlflows.values():
                 server.stop()
-            from services.core.embedded import stop_embedded
-
-            if (home / "pgdata" / "postmaster.pid").exists():
-                stop_embedded(home / "pgdata")
         b, m = figures["beacon"], figures["mlflow_models_serve"]
         figures["targets"] = {
             "single_row_p95_ms<=15": b["single_latency"]["p95_ms"] <= 15.0,

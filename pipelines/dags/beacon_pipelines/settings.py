@@ -67,24 +67,26 @@ def json_option(name: str) -> Any:
 
 def instance_count(name: str) -> int:
     """A SCALE_OPTIONS count: a whole number >= 1 (1 when unset)."""
-    if name not in SCALE_OPTIONS:
-        raise KeyError(f"{name!r} is not one of {SCALE_OPTIONS}")
-    text = (option(name) or "1").strip()
-    if not text.isdigit() or int(text) < 1:
-        raise RuntimeError(f"Airflow configuration option {SECTION}.{name} must be >= 1: {text!r}")
-    return int(text)
+    return int(_scale_option(name, "1", auto=False))
 
 
 def workers_option(name: str) -> str | None:
     """A SCALE_OPTIONS process count per instance: auto or a whole number >= 1; None when unset."""
+    return _scale_option(name, "", auto=True) or None
+
+
+def _scale_option(name: str, unset: str, *, auto: bool) -> str:
+    """A SCALE_OPTIONS value: a whole number >= 1 (or `auto` where allowed), `unset` if unset."""
     if name not in SCALE_OPTIONS:
         raise KeyError(f"{name!r} is not one of {SCALE_OPTIONS}")
-    text = (option(name) or "").strip()
-    if text and text != "auto" and not (text.isdigit() and int(text) >= 1):
+    text = (option(name) or unset).strip()
+    valid = (text.isdigit() and int(text) >= 1) or (auto and text == "auto") or text == unset
+    if not valid:
+        allowed = "auto or >= 1" if auto else ">= 1"
         raise RuntimeError(
-            f"Airflow configuration option {SECTION}.{name} must be auto or >= 1: {text!r}"
+            f"Airflow configuration option {SECTION}.{name} must be {allowed}: {text!r}"
         )
-    return text or None
+    return text
 
 
 @cache
