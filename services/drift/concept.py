@@ -1,32 +1,13 @@
-"""Concept-drift statistics: DeLong ROC AUC variance and calibration in the large."""
+"""Concept-drift statistics: the ROC AUC drop (DeLong) and calibration in the large."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from scipy.stats import norm, rankdata
+from scipy.stats import norm
 
-
-def delong_auc(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
-    """(ROC AUC, its DeLong variance) from labels and scores, via mid-ranks in O(n log n).
-
-    DeLong, DeLong & Clarke-Pearson (1988), in the fast form of Sun & Xu (2014). Unlike the
-    Hanley-McNeil formula it assumes no score distribution, so it is not needlessly wide.
-    """
-    y = np.asarray(y).astype(bool)
-    p = np.asarray(p, dtype=float)
-    positives, negatives = p[y], p[~y]
-    m, n = len(positives), len(negatives)
-    if m < 2 or n < 2:
-        raise ValueError("DeLong's variance needs at least two rows of each class")
-    ranks_all = rankdata(np.concatenate([positives, negatives]))
-    ranks_pos, ranks_neg = rankdata(positives), rankdata(negatives)
-    auc = float((ranks_all[:m].sum() - m * (m + 1) / 2) / (m * n))
-    v10 = (ranks_all[:m] - ranks_pos) / n  # per positive: share of negatives scored below it
-    v01 = 1.0 - (ranks_all[m:] - ranks_neg) / m  # per negative: share of positives above it
-    variance = float(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n)
-    return auc, variance
+from services.mlops.metrics import delong_auc
 
 
 def auc_drop(

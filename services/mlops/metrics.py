@@ -1,4 +1,4 @@
-"""Classification and calibration metrics (one copy each) and the decision threshold.
+"""Classification and calibration metrics (one copy each), ROC AUC intervals, the threshold.
 
 Expected calibration error, the one definition every workload uses: labels first like
 scikit-learn (`y_true, y_score`), rows sorted by score and cut into `bins` equal-count bins,
@@ -11,7 +11,10 @@ equal-count bins weigh every part of the score range with the same number of row
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from scipy.stats import norm, rankdata
 from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
@@ -82,3 +85,35 @@ def f1_at(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> float:
     tp = float(np.sum(predicted & truth))
     denominator = float(predicted.sum() + truth.sum())
     return 2 * tp / denominator if denominator else 0.0
+
+
+def delong_auc(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """(ROC AUC, its DeLong variance) from labels and scores, via mid-ranks in O(n log n).
+
+    DeLong, DeLong & Clarke-Pearson (1988), in the fast form of Sun & Xu (2014). Unlike the
+    Hanley-McNeil formula it assumes no score distribution, so it is not needlessly wide.
+    """
+    y = np.asarray(y).astype(bool)
+    p = np.asarray(p, dtype=float)
+    positives, negatives = p[y], p[~y]
+    m, n = len(positives), len(negatives)
+    if m < 2 or n < 2:
+        raise ValueError("DeLong's variance needs at least two rows of each class")
+    ranks_all = rankdata(np.concatenate([positives, negatives]))
+    ranks_pos, ranks_neg = rankdata(positives), rankdata(negatives)
+    auc = float((ranks_all[:m].sum() - m * (m + 1) / 2) / (m * n))
+    v10 = (ranks_all[:m] - ranks_pos) / n  # per positive: share of negatives scored below it
+    v01 = 1.0 - (ranks_all[m:] - ranks_neg) / m  # per negative: share of positives above it
+    variance = float(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n)
+    return auc, variance
+
+
+def auc_interval(y: np.ndarray, p: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """Two-sided DeLong confidence interval of the ROC AUC, clipped to [0, 1].
+
+    How far a test split's ROC AUC may sit from the model's true one by the luck of which
+    rows it holds: about +-0.03 on the readmission test split of some 3,000 encounters.
+    """
+    auc, variance = delong_auc(y, p)
+    half = float(norm.ppf(0.5 + confidence / 2)) * math.sqrt(variance)
+    return max(0.0, auc - half), min(1.0, auc + half)

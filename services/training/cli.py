@@ -213,11 +213,13 @@ def train_readmission_command(
 
 def _report_outcome(outcome: Any) -> None:
     """Print the test ROC AUC per family; exit GATE_FAILED naming the gates that failed."""
+    from services.training.train import interval_text
+
     if outcome.families:
         typer.echo("\nROC AUC on the test split, best model per family:")
         for result in sorted(outcome.families, key=lambda r: -r.test["roc_auc"]):
             typer.echo(
-                f"  {result.label:<22} {result.test['roc_auc']:.4f}"
+                f"  {result.label:<22} {result.test['roc_auc']:.4f}{interval_text(result.test)}"
                 f"   (validation {result.valid['roc_auc']:.4f}, {result.trials} trials)"
             )
     if not outcome.passed:

@@ -21,7 +21,12 @@ from services.core.machine import usable_cores
 from services.core.shards import Shard
 from services.mlops import registry
 from services.mlops.gates import GateResult, champion_challenger_gate, performance_gate
-from services.mlops.metrics import best_f1_threshold, classification_metrics, f1_at
+from services.mlops.metrics import (
+    auc_interval,
+    best_f1_threshold,
+    classification_metrics,
+    f1_at,
+)
 from services.mlops.runs import find_run
 from services.training.families import (
     FAMILIES,
@@ -312,8 +317,9 @@ def _search_families(
                 outcome.families.append(result)
                 plan.say(
                     f"[{name}] best of {result.trials} trials: validation ROC AUC "
-                    f"{result.valid['roc_auc']:.4f}, test ROC AUC {result.test['roc_auc']:.4f} "
-                    f"(PR AUC {result.test['pr_auc']:.4f}, Brier {result.test['brier']:.4f})"
+                    f"{result.valid['roc_auc']:.4f}, test ROC AUC {result.test['roc_auc']:.4f}"
+                    f"{interval_text(result.test)} (PR AUC {result.test['pr_auc']:.4f}, "
+                    f"Brier {result.test['brier']:.4f})"
                 )
             # Chosen on validation: the test split is kept for the champion comparison.
             best = max(outcome.families, key=lambda r: r.valid["roc_auc"])
@@ -324,6 +330,13 @@ def _search_families(
         if storage is not None:
             storage.engine.dispose()  # no idle connections left on the database after the job
     return best
+
+
+def interval_text(test: dict[str, float]) -> str:
+    """` [95 % CI low-high]`: the DeLong interval of a test ROC AUC; "" for older records."""
+    if "roc_auc_low" not in test:
+        return ""
+    return f" [95 % CI {test['roc_auc_low']:.3f}-{test['roc_auc_high']:.3f}]"
 
 
 def _open_training_run(
@@ -482,6 +495,7 @@ def _refit_best(
     valid = classification_metrics(y_valid, valid_scores) | {"f1": valid_f1}
     test = classification_metrics(y_test, test_scores)
     test["f1"] = f1_at(y_test, test_scores, threshold)
+    test["roc_auc_low"], test["roc_auc_high"] = auc_interval(y_test, test_scores)
     mlflow.log_params({f"best_{k}": v for k, v in best_trial.params.items()})
     mlflow.log_params({"calibration": "sigmoid-cv3" if family.needs_calibration else "none"})
     mlflow.log_metrics(

@@ -7,8 +7,8 @@ import pytest
 
 from services.core.errors import InputError
 from services.drift.checks import check_drift
-from services.drift.concept import auc_drop, calibration_in_the_large, delong_auc
-from services.mlops.metrics import expected_calibration_error
+from services.drift.concept import auc_drop, calibration_in_the_large
+from services.mlops.metrics import delong_auc, expected_calibration_error
 from tests.services.drift.conftest import scenario_batches
 
 

@@ -64,6 +64,9 @@ def test_train_readmission_end_to_end_then_resume(database_url, training_home) -
     metrics = registry.client(settings).get_run(mv.run_id).data.metrics
     assert {"test_roc_auc", "test_pr_auc", "test_brier", "val_roc_auc"} <= set(metrics)
     assert metrics["test_roc_auc"] > 0.6
+    # The test split's 95 % interval brackets its ROC AUC, logged and printed alike.
+    assert metrics["test_roc_auc_low"] < metrics["test_roc_auc"] < metrics["test_roc_auc_high"]
+    assert f"[95 % CI {metrics['test_roc_auc_low']:.3f}-" in out
 
     import mlflow
 
