@@ -15,7 +15,7 @@ NODE_TOOLS := tools/node_modules/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test test-fast lint lint-imports format bench-embeddings bench-predict bench-lambda \
-	bench-generators bench-recommendations clean tools bench-drift simulate bench-exports bench-scale \
+	bench-generators bench-recommendations clean tools bench-drift bench-readmission-seeds simulate bench-exports bench-scale \
 	lint-docker lint-workflows docker-constraints publish-assets deploy-ci delivery-role
 
 help: ## Show the targets
@@ -126,6 +126,9 @@ bench-generators: venv ## Seconds for the sample corpus and 100,000 encounters; 
 
 bench-drift: venv ## One drift check on 20,000 rows x 50 columns; prediction-logging cost per request
 	$(PY) -m bench.bench_drift
+
+bench-readmission-seeds: venv ## Real-file training over split seeds 1-10: the chosen model's test ROC AUC, mean and spread
+	$(PY) -m bench.readmission_seeds --target 0.68 $(if $(SEEDS),--seeds $(SEEDS))
 
 simulate: venv ## Drift -> retrain -> promote over the later batches; writes the timeline plot and page
 	BEACON_LOG_FORMAT=$${BEACON_LOG_FORMAT:-text} $(VENV)/bin/beacon simulate
