@@ -64,7 +64,7 @@ def test_auc_interval_covers_the_population_auc_at_its_confidence():
         low, high = auc_interval(y[pick], scores[pick])
         covered += low <= truth <= high
         widths.append(high - low)
-    assert 0.91 <= covered / 300 <= 0.99
+    assert 0.92 <= covered / 300 <= 0.98  # 0.953 here; a one-sided z (1.645) gives 0.91
     assert 0.03 < float(np.mean(widths)) < 0.08  # about +-0.03 at this size, as documented
     narrow = auc_interval(y[:3_000], scores[:3_000], confidence=0.5)
     wide = auc_interval(y[:3_000], scores[:3_000], confidence=0.99)
