@@ -39,13 +39,13 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def one_seed(
-    home: Path, data: Path, seed: int, trials: int, families: str, initial_share: float
+    home: Path, data: tuple[Any, str], seed: int, trials: int, families: str, share: float
 ) -> dict[str, Any]:
-    """Train once with `seed` in `home`; the chosen family and every family's test figures."""
+    """Train once on `data` (frame, source) with `seed` in `home`; every family's test figures."""
     from services.core.database import resolve_database_url
     from services.training.families import parse_families
     from services.training.settings import TrainingSettings
-    from services.training.train import load_data, train_readmission
+    from services.training.train import train_readmission
 
     settings = TrainingSettings(
         _env_file=None,
@@ -53,16 +53,16 @@ def one_seed(
         seed=seed,
         hpo_trials=trials,
         hpo_families=families,
-        initial_share=initial_share,
+        initial_share=share,
     )
-    frame, source = load_data(settings, data, None)
+    frame, source = data
     started = time.perf_counter()
     outcome = train_readmission(
         settings,
         database_url=resolve_database_url(settings),
         frame=frame,
         source=source,
-        run_id=f"seed-{seed}-share-{initial_share}",
+        run_id=f"seed-{seed}-share-{share}",
         families=parse_families(families),
         trials=trials,
         stop_after="train",
@@ -125,10 +125,15 @@ def main() -> None:
         raise SystemExit(f"--data: no file at {args.data}")
     seeds = parse_seeds(args.seeds)
     rows: list[dict[str, Any]] = []
+    from services.training.settings import TrainingSettings
+    from services.training.train import load_data
+
     with temporary_home("beacon-bench-seeds-") as home:
         os.environ.pop("MLFLOW_TRACKING_URI", None)  # the temporary home's own store
+        # Read, checked and hashed once: every seed trains on the same rows.
+        data = load_data(TrainingSettings(_env_file=None, home=home), args.data, None)
         for number, seed in enumerate(seeds, start=1):
-            row = one_seed(home, args.data, seed, args.trials, args.families, args.initial_share)
+            row = one_seed(home, data, seed, args.trials, args.families, args.initial_share)
             rows.append(row)
             low, high = row["test_interval"]
             print(
